@@ -1,0 +1,339 @@
+"""The embedded backend: a Whoosh index on local disk (whoosh-reloaded)."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+from typing import Iterable
+
+from whoosh import index as whoosh_index
+from whoosh import query as wq
+from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.matching import NullMatcher
+from whoosh.query.spans import SpanWrappingMatcher
+from whoosh.util import make_binary_tree
+from whoosh.matching import IntersectionMatcher
+from whoosh.query.spans import Span
+
+from forum.search.analyzer import ParsedQuery, Phrase, whoosh_analyzer
+from forum.search.backends.base import Filters, Hit, HitPage, SearchDoc
+
+TITLE_BOOST = 2.0
+
+
+def make_schema() -> Schema:
+    """The fields of the Whoosh index."""
+    analyzer = whoosh_analyzer()
+    return Schema(
+        key=ID(unique=True, stored=True),
+        doc_type=ID(stored=True),
+        doc_id=STORED(),
+        title=TEXT(analyzer=analyzer, phrase=True, field_boost=TITLE_BOOST),
+        body=TEXT(analyzer=analyzer, phrase=True),
+        author=ID(),
+        group=ID(),
+        school=ID(),
+        category=ID(),
+        tags=KEYWORD(commas=True, lowercase=True),
+        container=ID(),
+        created=NUMERIC(int, bits=64, signed=False, sortable=True),
+        stamp=STORED(),
+    )
+
+
+class ExactPhrase(wq.Query):
+    """Documents where every term occurs at its exact offset from the first one."""
+
+    def __init__(self, fieldname: str, terms: tuple[tuple[str, int], ...], boost: float = 1.0):
+        self.fieldname = fieldname
+        self.pterms = terms
+        self.boost = boost
+
+    def __eq__(self, other):
+        return (isinstance(other, ExactPhrase) and self.fieldname == other.fieldname
+                and self.pterms == other.pterms)
+
+    def __hash__(self):
+        return hash((self.fieldname, self.pterms))
+
+    def __repr__(self):
+        return f"ExactPhrase({self.fieldname!r}, {self.pterms!r})"
+
+    def has_terms(self):
+        return True
+
+    def terms(self, phrases=False):
+        for word, _ in self.pterms:
+            yield self.fieldname, word
+
+    def _and_query(self):
+        return wq.And([wq.Term(self.fieldname, w) for w, _ in self.pterms])
+
+    def estimate_size(self, ixreader):
+        return self._and_query().estimate_size(ixreader)
+
+    def estimate_min_size(self, ixreader):
+        return self._and_query().estimate_min_size(ixreader)
+
+    def matcher(self, searcher, context=None):
+        reader = searcher.reader()
+        for word, _ in self.pterms:
+            if (self.fieldname, word) not in reader:
+                return NullMatcher()
+        ms = [wq.Term(self.fieldname, w, boost=self.boost).matcher(searcher, context) for w, _ in self.pterms]
+        offsets = [off for _, off in self.pterms]
+        return ExactPhraseMatcher(ms, offsets)
+
+
+class ExactPhraseMatcher(SpanWrappingMatcher):
+    """Intersects the terms' postings, then keeps documents where the offsets line up."""
+
+    def __init__(self, ms, offsets):
+        self.ms = ms
+        self.offsets = offsets
+        child = make_binary_tree(IntersectionMatcher, ms) if len(ms) > 1 else ms[0]
+        super().__init__(child)
+
+    def copy(self):
+        return self.__class__([m.copy() for m in self.ms], self.offsets)
+
+    def replace(self, minquality=0):
+        return self if self.is_active() else NullMatcher()
+
+    def _get_spans(self):
+        if len(self.ms) == 1:
+            return self.ms[0].spans()
+        first = [s.start for s in self.ms[0].spans()]
+        rest = [({s.start for s in m.spans()}, off) for m, off in zip(self.ms[1:], self.offsets[1:])]
+        last = self.offsets[-1]
+        return [Span(p, p + last) for p in first if all(p + off in s for s, off in rest)]
+
+
+def phrase_query(fieldname: str, phrase: Phrase, boost: float = 1.0) -> wq.Query:
+    """A Whoosh query for one phrase in one field."""
+    if len(phrase.terms) == 1:
+        return wq.Term(fieldname, phrase.terms[0][0], boost=boost)
+    return ExactPhrase(fieldname, phrase.terms, boost=boost)
+
+
+class WhooshBackend:
+    """Whoosh index in `path`; searchers are kept per thread and refreshed on each search."""
+
+    name = "whoosh"
+
+    def __init__(self, path: str):
+        self.path = path
+        self._local = threading.local()
+        self._ix = None
+        self._ix_ino: int | None = None
+        self._open_lock = threading.Lock()
+
+    # --- opening ---------------------------------------------------------------------------
+
+    def _index(self):
+        ino = _inode(self.path)
+        if self._ix is None or ino != self._ix_ino:
+            with self._open_lock:
+                ino = _inode(self.path)
+                if self._ix is None or ino != self._ix_ino:
+                    self._ix = _open_or_create(self.path)
+                    self._ix_ino = _inode(self.path)
+        return self._ix
+
+    def searcher(self):
+        """This thread's searcher, refreshed if the index changed (or was swapped)."""
+        ix = self._index()
+        s = getattr(self._local, "searcher", None)
+        if s is None or getattr(self._local, "ix", None) is not ix:
+            if s is not None:
+                s.close()
+            s = ix.searcher()
+            self._local.ix = ix
+        else:
+            s = s.refresh()
+        self._local.searcher = s
+        return s
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def apply(self, upserts: Iterable[SearchDoc], deletes: Iterable[str]) -> None:
+        writer = self._index().writer(timeout=30)
+        try:
+            for key in deletes:
+                writer.delete_by_term("key", key)
+            for doc in upserts:
+                writer.update_document(**_fields(doc))
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+
+    def clear(self) -> None:
+        if os.path.isdir(self.path):
+            shutil.rmtree(self.path)
+        self._ix = None
+        _open_or_create(self.path)
+
+    def begin_rebuild(self) -> "WhooshRebuild":
+        return WhooshRebuild(self)
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def count(self) -> int:
+        return self.searcher().doc_count()
+
+    def stamps(self) -> dict[str, str]:
+        s = self.searcher()
+        return {f["key"]: f.get("stamp", "") for f in s.all_stored_fields()}
+
+    def search(self, query: ParsedQuery, filters: Filters, sort: str, offset: int, limit: int) -> HitPage:
+        if not query:
+            return HitPage(0)
+        s = self.searcher()
+        clauses: list[wq.Query] = [
+            wq.Or([phrase_query("title", p, TITLE_BOOST), phrase_query("body", p)]) for p in query.phrases
+        ]
+        clauses.extend(_filter_clauses(filters))
+        q: wq.Query = wq.And(clauses) if len(clauses) > 1 else clauses[0]
+        if filters.containers is not None:
+            q = _visibility(q, s, filters.containers)
+            if q is None:
+                return HitPage(0)
+        kwargs = {"sortedby": "created", "reverse": True} if sort == "newest" else {}
+        results = s.search(q, limit=offset + limit, **kwargs)
+        hits = []
+        for i in range(offset, min(offset + limit, results.scored_length())):
+            stored = results.fields(i)
+            hits.append(Hit(stored["doc_type"], int(stored["doc_id"]), float(results.score(i) or 0.0)))
+        return HitPage(len(results), hits)
+
+
+def _filter_clauses(filters: Filters) -> list[wq.Query]:
+    out: list[wq.Query] = []
+    for name, value in (("doc_type", filters.doc_type), ("group", filters.group_id),
+                        ("school", filters.school_id), ("author", filters.author_id),
+                        ("category", filters.category)):
+        if value is not None and value != "":
+            out.append(wq.Term(name, str(value)))
+    if filters.since is not None or filters.until is not None:
+        start = int(filters.since.timestamp()) if filters.since else None
+        end = int(filters.until.timestamp()) if filters.until else None
+        out.append(wq.NumericRange("created", start, end))
+    return out
+
+
+def _visibility(q: wq.Query, searcher, allowed: frozenset[str]) -> wq.Query | None:
+    """Restrict `q` to readable containers, naming whichever list is shorter: allowed or denied."""
+    present = {t.decode("utf-8") for t in searcher.reader().lexicon("container")}
+    granted = present & allowed
+    denied = present - allowed
+    if not granted:
+        return None
+    if not denied:
+        return q
+    if len(granted) <= len(denied):
+        return wq.And([q, wq.Or([wq.Term("container", c) for c in sorted(granted)])])
+    return wq.AndNot(q, wq.Or([wq.Term("container", c) for c in sorted(denied)]))
+
+
+def _fields(doc: SearchDoc) -> dict:
+    return {
+        "key": doc.key,
+        "doc_type": doc.doc_type,
+        "doc_id": doc.doc_id,
+        "title": doc.title,
+        "body": doc.body,
+        "author": str(doc.author_id),
+        "group": str(doc.group_id or 0),
+        "school": str(doc.school_id or 0),
+        "category": doc.category or "",
+        "tags": ",".join(doc.tags),
+        "container": doc.container,
+        "created": max(0, int(doc.created_at.timestamp())),
+        "stamp": doc.stamp,
+    }
+
+
+def _inode(path: str) -> int | None:
+    try:
+        return os.stat(path).st_ino
+    except FileNotFoundError:
+        return None
+
+
+def _open_or_create(path: str):
+    if whoosh_index.exists_in(path):
+        return whoosh_index.open_dir(path)
+    os.makedirs(path, exist_ok=True)
+    return whoosh_index.create_in(path, make_schema())
+
+
+class WhooshRebuild:
+    """A new index built beside the live one (`<path>.rebuild`), then swapped in by rename."""
+
+    def __init__(self, backend: WhooshBackend):
+        self.backend = backend
+        self.path = backend.path + ".rebuild"
+        self.progress_file = os.path.join(self.path, "rebuild-progress.json")
+        if not (os.path.isdir(self.path) and os.path.exists(self.progress_file)):
+            if os.path.isdir(self.path):
+                shutil.rmtree(self.path)
+            os.makedirs(self.path)
+            whoosh_index.create_in(self.path, make_schema())
+            self._save({})
+        self.ix = whoosh_index.open_dir(self.path)
+        self.writer = None
+
+    def _save(self, progress: dict) -> None:
+        tmp = self.progress_file + ".tmp"
+        with open(tmp, "w") as fh:
+            json.dump(progress, fh)
+        os.replace(tmp, self.progress_file)
+
+    def done_upto(self) -> dict[str, int]:
+        with open(self.progress_file) as fh:
+            return json.load(fh)
+
+    def _writer(self):
+        if self.writer is None:
+            self.writer = self.ix.writer(limitmb=256)
+        return self.writer
+
+    def replace(self, docs: list[SearchDoc]) -> None:
+        w = self._writer()
+        for doc in docs:
+            w.update_document(**_fields(doc))
+
+    def add(self, docs: list[SearchDoc]) -> None:
+        w = self._writer()
+        for doc in docs:  # a fresh index, and uncommitted batches vanish on a crash: no duplicates
+            w.add_document(**_fields(doc))
+
+    def remove(self, keys: Iterable[str]) -> None:
+        w = self._writer()
+        for key in keys:
+            w.delete_by_term("key", key)
+
+    def checkpoint(self, doc_type: str, last_id: int) -> None:
+        if self.writer is not None:
+            self.writer.commit()
+            self.writer = None
+        progress = self.done_upto()
+        progress[doc_type] = last_id
+        self._save(progress)
+
+    def finish(self) -> None:
+        if self.writer is not None:
+            self.writer.commit(optimize=True)
+            self.writer = None
+        else:
+            self.ix.optimize()
+        os.remove(self.progress_file)
+        old = self.backend.path + ".old"
+        if os.path.isdir(old):
+            shutil.rmtree(old)
+        if os.path.isdir(self.backend.path):
+            os.rename(self.backend.path, old)
+        os.rename(self.path, self.backend.path)
+        shutil.rmtree(old, ignore_errors=True)
