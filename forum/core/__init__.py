@@ -1,0 +1,1 @@
+"""Pieces shared by every feature: database types, markup, time zones, the write path."""

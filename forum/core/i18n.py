@@ -1,0 +1,46 @@
+"""Flask-Babel: Chinese by default, English on request, the choice remembered per user.
+
+Message ids are the Chinese interface text; each feature keeps its English catalogue in
+`forum/<feature>/translations/en/LC_MESSAGES/messages.po` (see scripts/i18n.py).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import current_app, request, session
+from flask_login import current_user
+
+SUPPORTED = ("zh_CN", "en")
+
+
+def translation_directories() -> str:
+    """Every feature's translations folder, joined for BABEL_TRANSLATION_DIRECTORIES."""
+    root = Path(__file__).resolve().parent.parent
+    dirs = sorted(str(p) for p in root.glob("*/translations") if p.is_dir())
+    return ";".join(dirs) if dirs else str(root / "main" / "translations")
+
+
+def select_locale() -> str:
+    """The user's saved choice, else this browser session's, else Chinese."""
+    user = current_user
+    if user is not None and getattr(user, "is_authenticated", False) and getattr(user, "locale", None) in SUPPORTED:
+        return user.locale
+    chosen = session.get("locale")
+    if chosen in SUPPORTED:
+        return chosen
+    chosen = request.cookies.get("locale")
+    if chosen in SUPPORTED:
+        return chosen
+    return current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_CN")
+
+
+def select_timezone() -> str:
+    return current_app.config.get("SITE_TIMEZONE", "Asia/Shanghai")
+
+
+def init_babel(app) -> None:
+    from forum.extensions import babel
+
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", translation_directories())
+    app.config["BABEL_DEFAULT_TIMEZONE"] = app.config.get("SITE_TIMEZONE", "Asia/Shanghai")
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)

@@ -1,0 +1,75 @@
+"""What every template can use: the policy, the locale, time formatting, navigation counts."""
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlencode
+
+from flask import g, request
+from flask_babel import get_locale
+from flask_login import current_user
+from markupsafe import Markup
+
+from forum.core.timezones import local
+
+
+def format_datetime(dt: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A UTC datetime shown in the site time zone."""
+    return local(dt).strftime(fmt) if dt else ""
+
+
+def url_with(**changes) -> str:
+    """The current URL with some query parameters changed (None removes one)."""
+    args = request.args.to_dict(flat=True)
+    for k, v in changes.items():
+        if v is None:
+            args.pop(k, None)
+        else:
+            args[k] = v
+    query = urlencode(args)
+    return request.path + ("?" + query if query else "")
+
+
+def init_app(app) -> None:
+    from forum import policy
+
+    app.jinja_env.filters["dt"] = format_datetime
+    app.jinja_env.filters["date"] = lambda dt: format_datetime(dt, "%Y-%m-%d")
+    app.jinja_env.globals["url_with"] = url_with
+    # Endpoint names, so shared templates link to optional features only when they exist.
+    app.jinja_env.globals["url_rules"] = app.view_functions
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.before_request
+    def _fresh_request_state():
+        # g lives on the app context, which tests (and CLI code) may keep across requests;
+        # per-request caches must not leak from one request into the next.
+        for key in ("_login_user", "api_user", "jy_nav_counts", "csp_nonce"):
+            g.pop(key, None)
+
+    @app.context_processor
+    def _globals():
+        return {
+            "can": lambda action, obj=None: policy.can(current_user, action, obj),
+            "current_locale": str(get_locale() or "zh_CN"),
+            "site_name": app.config.get("SITE_NAME", "教研网"),
+            "nav_counts": _nav_counts,
+        }
+
+    def _nav_counts() -> dict:
+        """Unread notifications and open flags, computed once per request."""
+        if "jy_nav_counts" in g:
+            return g.jy_nav_counts
+        counts = {"notifications": 0, "flags": 0}
+        if current_user.is_authenticated:
+            for provider in app.extensions.get("jy_nav_counters", []):
+                counts.update(provider(current_user))
+        g.jy_nav_counts = counts
+        return counts
+
+    app.extensions.setdefault("jy_nav_counters", [])
+
+
+def safe_html(html: str) -> Markup:
+    """Mark HTML that came out of forum.core.markup as safe (never a raw user string)."""
+    return Markup(html)

@@ -1,0 +1,1 @@
+"""The contribution ledger: one row per countable act, read by the tallies."""

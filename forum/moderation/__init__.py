@@ -1,0 +1,1 @@
+"""Moderation: reasoned soft deletes, flags, audit log, suspension."""

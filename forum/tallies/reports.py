@@ -1,0 +1,203 @@
+"""Ledger queries: every figure is counted from `contributions` rows, through the month indexes.
+
+Each query is a range on the leading `month` column of a covering index
+((month, user_id|group_id|school_id, kind, is_deleted, is_substantive)), so its cost follows
+the activity of the months asked for, not the size of history.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from typing import Iterable
+
+from sqlalchemy import and_, case, func, select
+
+from forum.auth.models import User
+from forum.extensions import db
+from forum.ledger.models import Contribution
+from forum.org.models import Group, Membership, School
+
+BY = ("teacher", "group", "school")
+COUNT_FIELDS = ("entries", "threads", "replies", "comments", "preps", "total", "substantive")
+# Ledger kind → column of the tables. Adoptions (采纳) and featured (精华) count in the total only.
+KIND_COLUMN = {
+    "entry": "entries", "thread": "threads", "reply": "replies", "comment": "comments",
+    "guestbook": "comments", "prep_lead": "preps", "prep_conclusion": "preps",
+}
+_KEY = {"teacher": Contribution.user_id, "group": Contribution.group_id, "school": Contribution.school_id}
+# Past this many ids an IN list costs more than filtering the month's aggregate in Python.
+_IN_LIMIT = 400
+
+
+@dataclass
+class TallyRow:
+    """One row of a table: counts for a teacher, a group or a school over a period."""
+
+    id: int
+    name: str
+    label: str = ""
+    school: str = ""
+    size: int = 0
+    entries: int = 0
+    threads: int = 0
+    replies: int = 0
+    comments: int = 0
+    preps: int = 0
+    total: int = 0
+    substantive: int = 0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def total_rate(self) -> float:
+        """Contributions per member (groups) or per teacher (schools)."""
+        return round(self.total / self.size, 2) if self.size else 0.0
+
+    @property
+    def substantive_rate(self) -> float:
+        return round(self.substantive / self.size, 2) if self.size else 0.0
+
+    def api_dict(self) -> dict:
+        """The row fields of DESIGN.md §5."""
+        return {"id": self.id, "name": self.name, **{k: getattr(self, k) for k in COUNT_FIELDS}}
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data.pop("extra", None)
+        data["total_rate"] = self.total_rate
+        data["substantive_rate"] = self.substantive_rate
+        return data
+
+
+def month_filter(months: tuple[int, int]):
+    """The leading-column range of the month indexes."""
+    first, last = months
+    if first == last:
+        return Contribution.month == first
+    return and_(Contribution.month >= first, Contribution.month <= last)
+
+
+def ledger_counts(by: str, months: tuple[int, int], ids: Iterable[int] | None = None) -> dict[int, dict]:
+    """{id: {entries, threads, replies, comments, preps, total, substantive}} for live ledger rows."""
+    key = _KEY[by]
+    wanted = None if ids is None else set(ids)
+    substantive = func.sum(case((Contribution.is_substantive, 1), else_=0))
+    q = (select(key, Contribution.kind, func.count(), substantive)
+         .where(month_filter(months), Contribution.is_deleted.is_(False), key.is_not(None))
+         .group_by(key, Contribution.kind))
+    if wanted is not None and len(wanted) <= _IN_LIMIT:
+        if not wanted:
+            return {}
+        q = q.where(key.in_(sorted(wanted)))
+    out: dict[int, dict] = defaultdict(lambda: dict.fromkeys(COUNT_FIELDS, 0))
+    for ident, kind, count, subst in db.session.execute(q):
+        if wanted is not None and ident not in wanted:
+            continue
+        row = out[ident]
+        column = KIND_COLUMN.get(kind)
+        if column:
+            row[column] += count
+        row["total"] += count
+        row["substantive"] += int(subst or 0)
+    return dict(out)
+
+
+def _names(by: str, ids: set[int] | None) -> dict[int, dict]:
+    """Names, schools and sizes of the teachers, groups or schools in `ids` (None: all)."""
+    out: dict[int, dict] = {}
+    if by == "teacher":
+        q = (select(User.id, User.username, User.display_name, School.name, User.role)
+             .outerjoin(School, School.id == User.school_id))
+        if ids is not None:
+            q = q.where(User.id.in_(sorted(ids)))
+        for uid, username, display, school, role in db.session.execute(q):
+            out[uid] = {"name": username, "label": display or username, "school": school or "", "size": 1,
+                        "role": role}
+    elif by == "group":
+        sizes = dict(db.session.execute(
+            select(Membership.group_id, func.count()).group_by(Membership.group_id)).all())
+        q = select(Group.id, Group.name, School.name).outerjoin(School, School.id == Group.school_id)
+        if ids is not None:
+            q = q.where(Group.id.in_(sorted(ids)))
+        for gid, name, school in db.session.execute(q):
+            label = f"{school} · {name}" if school else name
+            out[gid] = {"name": name, "label": label, "school": school or "", "size": sizes.get(gid, 0)}
+    else:
+        sizes = dict(db.session.execute(
+            select(User.school_id, func.count()).where(User.role == "teacher", User.school_id.is_not(None))
+            .group_by(User.school_id)).all())
+        q = select(School.id, School.name)
+        if ids is not None:
+            q = q.where(School.id.in_(sorted(ids)))
+        for sid, name in db.session.execute(q):
+            out[sid] = {"name": name, "label": name, "school": name, "size": sizes.get(sid, 0)}
+    return out
+
+
+def tally(by: str, months: tuple[int, int], ids: Iterable[int] | None = None,
+          *, include_idle: bool = True) -> list[TallyRow]:
+    """The table by teacher, group or school, sorted by name; idle rows (all zero) included.
+
+    For teachers, `ids=None` and `include_idle` means every teacher plus anyone with a
+    contribution in the period.
+    """
+    if by not in BY:
+        raise ValueError(f"by must be one of {BY}")
+    wanted = None if ids is None else set(ids)
+    counts = ledger_counts(by, months, wanted)
+    if not include_idle:
+        names = _names(by, set(counts))
+    elif wanted is None and by == "teacher":
+        # Every teacher, plus leaders or admins who contributed.
+        names = {k: v for k, v in _names(by, None).items() if v["role"] == "teacher" or k in counts}
+    else:
+        names = _names(by, wanted)
+    rows = []
+    for ident, info in names.items():
+        c = counts.get(ident)
+        rows.append(TallyRow(id=ident, name=info["name"], label=info["label"], school=info["school"],
+                             size=info["size"], **(c or {})))
+    rows.sort(key=lambda r: (r.school, r.label, r.id))
+    return rows
+
+
+def trend(by: str, last_month: int, first_month: int, ids: Iterable[int] | None = None) -> dict[int, dict[int, tuple[int, int]]]:
+    """{id: {month: (total, substantive)}} for groups or schools over a range of months."""
+    key = _KEY[by]
+    wanted = None if ids is None else set(ids)
+    substantive = func.sum(case((Contribution.is_substantive, 1), else_=0))
+    q = (select(key, Contribution.month, func.count(), substantive)
+         .where(month_filter((first_month, last_month)), Contribution.is_deleted.is_(False), key.is_not(None))
+         .group_by(key, Contribution.month))
+    if wanted is not None and len(wanted) <= _IN_LIMIT:
+        if not wanted:
+            return {}
+        q = q.where(key.in_(sorted(wanted)))
+    out: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
+    for ident, month, total, subst in db.session.execute(q):
+        if wanted is None or ident in wanted:
+            out[ident][month] = (total, int(subst or 0))
+    return dict(out)
+
+
+def metric_counts(metric: str, months: tuple[int, int], ids: Iterable[int] | None = None) -> dict[int, int]:
+    """{group or teacher id: value} of a target metric over months, from live ledger rows."""
+    live = [month_filter(months), Contribution.is_deleted.is_(False)]
+    if metric == "concluded_preps":
+        key, cond = Contribution.group_id, [Contribution.kind == "prep_conclusion"]
+    elif metric == "theme_contributions":
+        key, cond = Contribution.group_id, [Contribution.theme_id.is_not(None)]
+    elif metric == "group_substantive":
+        key, cond = Contribution.group_id, [Contribution.is_substantive.is_(True)]
+    elif metric == "substantive_entries":
+        key, cond = Contribution.user_id, [Contribution.kind == "entry", Contribution.is_substantive.is_(True)]
+    elif metric == "teacher_substantive":
+        key, cond = Contribution.user_id, [Contribution.is_substantive.is_(True)]
+    else:
+        raise ValueError(f"unknown metric {metric!r}")
+    wanted = None if ids is None else set(ids)
+    q = select(key, func.count()).where(*live, *cond, key.is_not(None)).group_by(key)
+    if wanted is not None and len(wanted) <= _IN_LIMIT:
+        if not wanted:
+            return {}
+        q = q.where(key.in_(sorted(wanted)))
+    return {k: n for k, n in db.session.execute(q) if wanted is None or k in wanted}
