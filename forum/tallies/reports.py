@@ -37,6 +37,7 @@ class TallyRow:
     name: str
     label: str = ""
     school: str = ""
+    school_id: int | None = None
     size: int = 0
     entries: int = 0
     threads: int = 0
@@ -105,22 +106,24 @@ def _names(by: str, ids: set[int] | None) -> dict[int, dict]:
     """Names, schools and sizes of the teachers, groups or schools in `ids` (None: all)."""
     out: dict[int, dict] = {}
     if by == "teacher":
-        q = (select(User.id, User.username, User.display_name, School.name, User.role)
+        q = (select(User.id, User.username, User.display_name, School.name, User.role, User.school_id)
              .outerjoin(School, School.id == User.school_id))
         if ids is not None:
             q = q.where(User.id.in_(sorted(ids)))
-        for uid, username, display, school, role in db.session.execute(q):
+        for uid, username, display, school, role, sid in db.session.execute(q):
             out[uid] = {"name": username, "label": display or username, "school": school or "", "size": 1,
-                        "role": role}
+                        "role": role, "school_id": sid}
     elif by == "group":
         sizes = dict(db.session.execute(
             select(Membership.group_id, func.count()).group_by(Membership.group_id)).all())
-        q = select(Group.id, Group.name, School.name).outerjoin(School, School.id == Group.school_id)
+        q = (select(Group.id, Group.name, School.name, Group.school_id)
+             .outerjoin(School, School.id == Group.school_id))
         if ids is not None:
             q = q.where(Group.id.in_(sorted(ids)))
-        for gid, name, school in db.session.execute(q):
+        for gid, name, school, sid in db.session.execute(q):
             label = f"{school} · {name}" if school else name
-            out[gid] = {"name": name, "label": label, "school": school or "", "size": sizes.get(gid, 0)}
+            out[gid] = {"name": name, "label": label, "school": school or "", "size": sizes.get(gid, 0),
+                        "school_id": sid}
     else:
         sizes = dict(db.session.execute(
             select(User.school_id, func.count()).where(User.role == "teacher", User.school_id.is_not(None))
@@ -129,7 +132,7 @@ def _names(by: str, ids: set[int] | None) -> dict[int, dict]:
         if ids is not None:
             q = q.where(School.id.in_(sorted(ids)))
         for sid, name in db.session.execute(q):
-            out[sid] = {"name": name, "label": name, "school": name, "size": sizes.get(sid, 0)}
+            out[sid] = {"name": name, "label": name, "school": name, "size": sizes.get(sid, 0), "school_id": sid}
     return out
 
 
@@ -155,7 +158,7 @@ def tally(by: str, months: tuple[int, int], ids: Iterable[int] | None = None,
     for ident, info in names.items():
         c = counts.get(ident)
         rows.append(TallyRow(id=ident, name=info["name"], label=info["label"], school=info["school"],
-                             size=info["size"], **(c or {})))
+                             school_id=info.get("school_id"), size=info["size"], **(c or {})))
     rows.sort(key=lambda r: (r.school, r.label, r.id))
     return rows
 
