@@ -8,3 +8,4 @@ from forum.moderation.models import AuditLog, Flag  # noqa: F401
 from forum.notifications.models import Notification  # noqa: F401
 from forum.org.models import Cluster, Group, Membership, School  # noqa: F401
 from forum.search.models import SearchOutbox  # noqa: F401
+from forum.tallies.models import Bulletin, Target  # noqa: F401
