@@ -150,7 +150,7 @@ def resolve(session: Session, keys: set[tuple[str, int]]) -> tuple[list[SearchDo
 def iter_docs(session: Session, doc_type: str, after_id: int = 0, batch: int = 500) -> Iterator[list[SearchDoc]]:
     """Every indexable document of one type with id > after_id, in id order, in batches.
 
-    Each batch is yielded with the last id it covered available as `batch_last_id`.
+    Each batch knows the last row id it covered (`last_id`) and how many rows it read (`rows`).
     """
     model = MODELS[doc_type]
     build = BUILDERS[doc_type]
@@ -163,16 +163,17 @@ def iter_docs(session: Session, doc_type: str, after_id: int = 0, batch: int = 5
             return
         last = rows[-1].id
         docs = [d for d in (build(r) for r in rows) if d is not None]
-        yield DocBatch(docs, last)
+        yield DocBatch(docs, last, len(rows))
         session.expunge_all()
 
 
 class DocBatch(list):
     """A list of documents that also knows the last row id it covered."""
 
-    def __init__(self, docs: list[SearchDoc], last_id: int):
+    def __init__(self, docs: list[SearchDoc], last_id: int, rows: int):
         super().__init__(docs)
         self.last_id = last_id
+        self.rows = rows
 
 
 def count_rows(session: Session) -> int:
