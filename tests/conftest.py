@@ -52,6 +52,8 @@ def sqlite_template(tmp_path_factory):
     engine = sa.create_engine(f"sqlite:///{path}")
     from forum import models  # noqa: F401
     _db.metadata.create_all(engine)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA journal_mode = WAL")  # persistent, as on a real site
     engine.dispose()
     return path
 

@@ -72,7 +72,7 @@ def find_user(username: str) -> User | None:
 
 
 def create_user(username: str, password: str, *, role: str = "teacher", display_name: str | None = None,
-                school=None, check_password: bool = True) -> User:
+                school=None, check_password: bool = True, password_hash: str | None = None) -> User:
     """Create a user with a personal blog (caller commits)."""
     from forum.blogs.services import ensure_personal_blog
 
@@ -88,7 +88,7 @@ def create_user(username: str, password: str, *, role: str = "teacher", display_
     user = User(
         username=name,
         display_name=normalize_display_name(display_name or name),
-        password_hash=hash_password(password),
+        password_hash=password_hash or hash_password(password),
         role=role,
         school=school,
     )

@@ -73,7 +73,9 @@ def configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA foreign_keys = ON")
         cur.execute("PRAGMA synchronous = NORMAL")
         if engine.url.database and engine.url.database != ":memory:":
-            cur.execute("PRAGMA journal_mode = WAL")
+            # Switching modes needs the write lock even when already in WAL: only switch once.
+            if cur.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                cur.execute("PRAGMA journal_mode = WAL")
         cur.close()
 
     @event.listens_for(engine, "begin")

@@ -22,6 +22,10 @@ def translation_directories() -> str:
 
 def select_locale() -> str:
     """The user's saved choice, else this browser session's, else Chinese."""
+    from flask import has_request_context
+
+    if not has_request_context():
+        return current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_CN")
     user = current_user
     if user is not None and getattr(user, "is_authenticated", False) and getattr(user, "locale", None) in SUPPORTED:
         return user.locale

@@ -61,8 +61,9 @@ def create_group(name: str, *, school: School | None = None, cluster: Cluster | 
                   visibility=visibility, description=description or "")
     db.session.add(group)
     db.session.flush()
-    db.session.add(Blog(group_id=group.id, title=_("%(name)s博客", name=group.label)))
-    db.session.add(Board(group_id=group.id, name=_("%(name)s论坛", name=group.label)))
+    # Stored names are data (Chinese), not interface text.
+    db.session.add(Blog(group_id=group.id, title=f"{group.label}博客"))
+    db.session.add(Board(group_id=group.id, name=f"{group.label}研讨区"))
     db.session.flush()
     return group
 
