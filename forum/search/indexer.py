@@ -64,6 +64,7 @@ def indexer_lock(app: Flask, blocking: bool = False, timeout: float = 60.0) -> I
 def drain(app: Flask | None = None, max_batches: int | None = None, blocking: bool = True) -> int:
     """Apply pending outbox rows to the index; returns the number of outbox rows processed."""
     app = app or current_app._get_current_object()
+    _release_callers_read_lock(app)
     done = 0
     with indexer_lock(app, blocking=blocking) as got:
         if not got:
@@ -80,6 +81,18 @@ def drain(app: Flask | None = None, max_batches: int | None = None, blocking: bo
         finally:
             session.close()
     return done
+
+
+def _release_callers_read_lock(app: Flask) -> None:
+    """On SQLite, end the calling thread's clean transaction so its write lock does not block us."""
+    from forum.extensions import db
+
+    if not has_app_context() or current_app._get_current_object() is not app:
+        return
+    session = db.session()
+    if (session.in_transaction() and not (session.new or session.dirty or session.deleted)
+            and session.get_bind().dialect.name == "sqlite"):
+        session.rollback()
 
 
 def _drain_batch(app: Flask, session: Session) -> int:
