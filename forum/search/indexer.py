@@ -61,10 +61,12 @@ def indexer_lock(app: Flask, blocking: bool = False, timeout: float = 60.0) -> I
         os.close(fd)
 
 
-def drain(app: Flask | None = None, max_batches: int | None = None, blocking: bool = True) -> int:
+def drain(app: Flask | None = None, max_batches: int | None = None, blocking: bool = True,
+          release_caller: bool = True) -> int:
     """Apply pending outbox rows to the index; returns the number of outbox rows processed."""
     app = app or current_app._get_current_object()
-    _release_callers_read_lock(app)
+    if release_caller:
+        _release_callers_read_lock(app)
     done = 0
     with indexer_lock(app, blocking=blocking) as got:
         if not got:
@@ -155,7 +157,7 @@ class IndexerThread:
     def _run(self) -> None:
         while not self.stopped.is_set():
             try:
-                drain(self.app, blocking=False)
+                drain(self.app, blocking=False, release_caller=False)
             except Exception:  # keep indexing after a transient failure; the outbox keeps the work
                 log.exception("search indexer batch failed")
                 self.stopped.wait(2.0)
@@ -168,7 +170,7 @@ def run_worker(app: Flask, stop: threading.Event | None = None) -> None:
     stop = stop or threading.Event()
     while not stop.is_set():
         try:
-            n = drain(app, blocking=False)
+            n = drain(app, blocking=False, release_caller=False)
         except Exception:
             log.exception("search indexer batch failed")
             n = 0
@@ -228,7 +230,7 @@ def _install_session_hooks() -> None:
         mode = app.config.get("SEARCH_INDEXER", "thread")
         if mode == "sync":
             try:
-                drain(app)
+                drain(app, release_caller=False)
             except Exception:  # the outbox keeps the work; never fail the user's commit
                 log.exception("synchronous search indexing failed")
         elif mode == "thread":

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Mapping
 
-from flask import current_app, url_for
+from flask import current_app, has_request_context, url_for
 from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.routing import BuildError
@@ -257,6 +257,9 @@ def content_url(doc_type: str, row) -> str:
         return content_url("entry", row.entry) + f"#comment-{row.id}"
     endpoint, arg, fallback = _ENDPOINTS[doc_type]
     try:
+        if not has_request_context():  # CLI and tests: build a path as a request would
+            with current_app.test_request_context():
+                return url_for(endpoint, **{arg: row.id})
         return url_for(endpoint, **{arg: row.id})
     except BuildError:
         return fallback.format(id=row.id)

@@ -150,8 +150,12 @@ class WhooshBackend:
                 s.close()
             s = ix.searcher()
             self._local.ix = ix
-        else:
-            s = s.refresh()
+        elif not s.up_to_date():
+            try:
+                s = s.refresh()
+            except TypeError:  # whoosh cannot refresh a searcher opened on an empty index
+                s.close()
+                s = ix.searcher()
         self._local.searcher = s
         return s
 
