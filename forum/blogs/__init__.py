@@ -1,5 +1,47 @@
 """Personal and group blogs: entries, comments, guestbook, attachments, feeds."""
+from __future__ import annotations
+
+from flask import render_template
+from flask_login import current_user
 
 
 def init_app(app) -> None:
-    """Registered by create_app (views are added by the blogs feature)."""
+    """Register the blog pages, feeds, API endpoints and the home/group panels."""
+    from forum.blogs import api, feeds  # noqa: F401  (routes register on their blueprints)
+    from forum.blogs.views import bp
+    from forum.core import panels
+
+    from forum.blogs.models import CATEGORIES
+    from forum.core.markup import html_snippet
+
+    app.register_blueprint(bp)
+    app.jinja_env.globals["blog_categories"] = CATEGORIES
+    app.jinja_env.filters["teaser"] = lambda entry, n=120: html_snippet(entry.html, n)
+    panels.register(app, "home", 20, latest_entries_panel)
+    panels.register(app, "group", 10, group_blog_panel)
+
+
+def latest_entries_panel(**_context) -> str:
+    """Home page: the district's latest entries the visitor may read."""
+    from forum.blogs.models import Entry
+    from forum.blogs.services import visible_entries
+    from forum.extensions import db
+
+    entries = db.session.scalars(
+        visible_entries(current_user).order_by(Entry.published_at.desc(), Entry.id.desc()).limit(10)).all()
+    return render_template("blogs/_panel_latest.html", entries=entries)
+
+
+def group_blog_panel(group=None, **_context) -> str:
+    """Group page: the group blog's latest entries and a link to write one."""
+    from forum.blogs.models import Entry
+    from forum.blogs.services import visible_entries
+    from forum.extensions import db
+
+    blog = group.blog if group is not None else None
+    if blog is None:
+        return ""
+    entries = db.session.scalars(
+        visible_entries(current_user, blog).order_by(Entry.is_pinned.desc(), Entry.published_at.desc(),
+                                                     Entry.id.desc()).limit(8)).all()
+    return render_template("blogs/_panel_group.html", blog=blog, group=group, entries=entries)

@@ -145,3 +145,9 @@ def snippet(source: str, length: int = 120) -> str:
     """The first `length` characters of the text, for lists and feeds."""
     text = plain_text(source)
     return text if len(text) <= length else text[:length].rstrip() + "…"
+
+
+def html_snippet(html: str, length: int = 120) -> str:
+    """Plain text of already-sanitized HTML, cut to `length` characters (cheap: no re-render)."""
+    text = re.sub(r"\s+", " ", _html.unescape(nh3.clean((html or "")[: length * 12], tags=set()))).strip()
+    return text if len(text) <= length else text[:length].rstrip() + "…"

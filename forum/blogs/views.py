@@ -1,0 +1,512 @@
+"""Blog pages: blog home, entry page, editor with preview, history and diff, comments, guestbook, files."""
+from __future__ import annotations
+
+import difflib
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from forum.blogs import attachments, services
+from forum.blogs.forms import CommentForm, ConfirmForm, DeleteForm, EntryForm, GuestbookForm, UploadForm
+from forum.blogs.models import CATEGORIES, Attachment, Blog, Comment, Entry, GuestbookMessage
+from forum.blogs.outlines import outline, outlines
+from forum.core import markup
+from forum.core.errors import ApiError, fail
+from forum.core.revisions import history
+from forum.extensions import db
+from forum.policy import can
+
+bp = Blueprint("blogs", __name__, url_prefix="/blogs")
+PER_PAGE = 15
+
+
+# --- loaders: 404 for missing or invisible, 403 for visible but not allowed ----------------------
+
+def get_blog(blog_id: int, action: str = "read") -> Blog:
+    """A blog the user may read (404 otherwise), and may `action` (403 otherwise)."""
+    blog = db.session.get(Blog, blog_id)
+    if blog is None or not can(current_user, "read", blog):
+        fail(404)
+    if action != "read" and not can(current_user, action, blog):
+        fail(403)
+    return blog
+
+
+def get_entry(entry_id: int, action: str = "read") -> Entry:
+    """An entry the user may read (404 otherwise), and may `action` (403 otherwise)."""
+    entry = db.session.get(Entry, entry_id)
+    if entry is None or not can(current_user, "read", entry):
+        fail(404)
+    if action != "read" and not can(current_user, action, entry):
+        fail(403)
+    return entry
+
+
+def _get_content(model, obj_id: int, action: str):
+    obj = db.session.get(model, obj_id)
+    if obj is None or not can(current_user, "read", obj):
+        fail(404)
+    if not can(current_user, action, obj):
+        fail(403)
+    return obj
+
+
+def _page() -> int:
+    try:
+        return max(1, min(int(request.args.get("page", 1)), 10_000))
+    except ValueError:
+        return 1
+
+
+def _category_arg() -> str | None:
+    cat = request.args.get("category") or None
+    return cat if cat in CATEGORIES else None
+
+
+# --- lists ---------------------------------------------------------------------------------------
+
+@bp.route("/")
+def index():
+    """District-wide latest entries the visitor may read, filtered by category."""
+    category = _category_arg()
+    query = services.visible_entries(current_user, category=category).order_by(Entry.published_at.desc(),
+                                                                                Entry.id.desc())
+    page = db.paginate(query, page=_page(), per_page=PER_PAGE, error_out=False)
+    return render_template("blogs/index.html", page=page, category=category, categories=CATEGORIES)
+
+
+@bp.route("/me")
+@login_required
+def my_blog():
+    """The signed-in teacher's personal blog."""
+    blog = services.ensure_personal_blog(current_user)
+    db.session.commit()
+    return redirect(url_for("blogs.show_blog", blog_id=blog.id))
+
+
+@bp.route("/users/<int:user_id>")
+def user_blog(user_id: int):
+    """A teacher's personal blog, by teacher."""
+    blog = db.session.scalar(select(Blog).where(Blog.owner_id == user_id))
+    if blog is None:
+        fail(404)
+    return redirect(url_for("blogs.show_blog", blog_id=blog.id))
+
+
+@bp.route("/<int:blog_id>")
+def show_blog(blog_id: int):
+    """A blog's home: entries with paging and category/tag filters, drafts for their author, guestbook."""
+    return _render_blog(get_blog(blog_id))
+
+
+def _render_blog(blog: Blog, gb_form: GuestbookForm | None = None, status: int = 200):
+    category = _category_arg()
+    tag = (request.args.get("tag") or "").strip()[:40] or None
+    query = services.visible_entries(current_user, blog, category=category, tag=tag).order_by(
+        Entry.is_pinned.desc(), Entry.published_at.desc(), Entry.id.desc())
+    page = db.paginate(query, page=_page(), per_page=PER_PAGE, error_out=False)
+    drafts = deleted = []
+    if current_user.is_authenticated:
+        drafts = db.session.scalars(select(Entry).where(
+            Entry.blog_id == blog.id, Entry.author_id == current_user.id, Entry.status == "draft",
+            Entry.is_deleted.is_(False)).order_by(Entry.updated_at.desc())).all()
+        if can(current_user, "moderate", blog):
+            deleted = db.session.scalars(select(Entry).where(
+                Entry.blog_id == blog.id, Entry.is_deleted.is_(True)).order_by(Entry.deleted_at.desc()).limit(20)).all()
+    gb_query = select(GuestbookMessage).where(GuestbookMessage.blog_id == blog.id)
+    if not can(current_user, "moderate", blog):
+        gb_query = gb_query.where(GuestbookMessage.is_deleted.is_(False))
+    guestbook = db.session.scalars(gb_query.order_by(GuestbookMessage.created_at.desc()).limit(30)).all()
+    return render_template(
+        "blogs/blog.html", blog=blog, page=page, category=category, tag=tag, categories=CATEGORIES,
+        tags=services.blog_tags(blog), drafts=drafts, deleted=deleted, guestbook=guestbook,
+        gb_form=gb_form or GuestbookForm(), delete_form=DeleteForm(), confirm_form=ConfirmForm(),
+    ), status
+
+
+# --- entries -------------------------------------------------------------------------------------
+
+@bp.route("/entries/<int:entry_id>")
+def show_entry(entry_id: int):
+    """An entry with its table of contents, attachments, comments and the blog's latest guestbook."""
+    return _render_entry(get_entry(entry_id))
+
+
+def _render_entry(entry: Entry, comment_form: CommentForm | None = None, status: int = 200):
+    html = entry.html
+    comments_q = select(Comment).where(Comment.entry_id == entry.id)
+    if not can(current_user, "moderate", entry):
+        comments_q = comments_q.where(Comment.is_deleted.is_(False))
+    comments = db.session.scalars(comments_q.order_by(Comment.created_at, Comment.id)).all()
+    files = attachments.entry_attachments(entry)
+    guestbook = db.session.scalars(
+        select(GuestbookMessage).where(GuestbookMessage.blog_id == entry.blog_id,
+                                       GuestbookMessage.is_deleted.is_(False))
+        .order_by(GuestbookMessage.created_at.desc()).limit(5)).all()
+    toc = markup.toc(html)
+    return render_template(
+        "blogs/entry.html", entry=entry, blog=entry.blog, body_html=html, toc=toc if len(toc) >= 2 else [],
+        comments=comments, by_id={c.id: c for c in comments}, files=files, guestbook=guestbook,
+        inline_types=attachments.INLINE, comment_form=comment_form or CommentForm(),
+        delete_form=DeleteForm(), confirm_form=ConfirmForm(), categories=CATEGORIES,
+        revision_count=len(history(entry)) if can(current_user, "see_history", entry) else 0,
+    ), status
+
+
+def _editor(form: EntryForm, blog: Blog, entry: Entry | None = None, *, preview: str | None = None,
+            status: int = 200, upload_error: str | None = None):
+    files = attachments.entry_attachments(entry) if entry is not None else []
+    return render_template(
+        "blogs/editor.html", form=form, blog=blog, entry=entry, preview=preview, outlines=outlines(),
+        files=files, upload_form=UploadForm(), confirm_form=ConfirmForm(), upload_error=upload_error,
+        max_mb=attachments.max_bytes() // (1024 * 1024), categories=CATEGORIES,
+        preview_toc=markup.toc(preview) if preview else [],
+    ), status
+
+
+def _form_error(form: EntryForm, exc: ApiError) -> None:
+    """Show a service's validation error next to its field (or at the top of the form)."""
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None and hasattr(field, "errors"):
+        field.errors = list(field.errors) + [exc.message]
+    else:
+        flash(exc.message, "error")
+
+
+@bp.route("/<int:blog_id>/new", methods=["GET", "POST"])
+@login_required
+def new_entry(blog_id: int):
+    """Write an entry: the chosen category pre-fills its outline; preview, save draft or publish."""
+    blog = get_blog(blog_id, "write")
+    form = EntryForm()
+    if request.method == "GET":
+        category = _category_arg() or "design"
+        form.category.data = category
+        form.body.data = outline(category)
+        return _editor(form, blog)
+    action = request.form.get("action", "publish")
+    if action == "preview":
+        return _editor(form, blog, preview=markup.render(form.body.data or ""))
+    if not form.validate():
+        return _editor(form, blog, status=422)
+    try:
+        entry = services.create_entry(
+            blog, current_user, title=form.title.data, body=form.body.data, category=form.category.data,
+            tags=form.tags.data, meta=form.meta_fields(), status="draft" if action == "draft" else "published")
+    except ApiError as exc:
+        if exc.status != 422:
+            raise
+        _form_error(form, exc)
+        return _editor(form, blog, status=422)
+    if entry.status == "draft":
+        flash(_("草稿已保存。现在可以上传附件，完成后点击“发表”。"), "info")
+        return redirect(url_for("blogs.edit_entry", entry_id=entry.id))
+    flash(_("日志已发表。"), "info")
+    return redirect(url_for("blogs.show_entry", entry_id=entry.id))
+
+
+@bp.route("/entries/<int:entry_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_entry(entry_id: int):
+    """Edit an entry; an edit based on a stale version is refused with the user's text kept."""
+    entry = get_entry(entry_id, "edit")
+    form = EntryForm(obj=entry if request.method == "GET" else None)
+    if request.method == "GET":
+        form.tags.data = " ".join(entry.tag_names)
+        form.version.data = str(entry.version)
+        return _editor(form, entry.blog, entry)
+    action = request.form.get("action", "publish")
+    if action == "preview":
+        return _editor(form, entry.blog, entry, preview=markup.render(form.body.data or ""))
+    if not form.validate():
+        return _editor(form, entry.blog, entry, status=422)
+    status = "draft" if action == "draft" and entry.status == "draft" else "published"
+    try:
+        services.update_entry(entry, current_user, version=form.version.data, title=form.title.data,
+                              body=form.body.data, category=form.category.data, tags=form.tags.data,
+                              meta=form.meta_fields(), status=status)
+    except ApiError as exc:
+        if exc.status == 409:
+            db.session.expire_all()
+            flash(exc.message, "error")
+            return _editor(form, entry.blog, db.session.get(Entry, entry_id), status=409)
+        if exc.status != 422:
+            raise
+        _form_error(form, exc)
+        return _editor(form, entry.blog, entry, status=422)
+    if entry.status == "draft":
+        flash(_("草稿已保存。"), "info")
+        return redirect(url_for("blogs.edit_entry", entry_id=entry.id))
+    flash(_("修改已保存。"), "info")
+    return redirect(url_for("blogs.show_entry", entry_id=entry.id))
+
+
+@bp.route("/preview", methods=["POST"])
+@login_required
+def preview():
+    """Render Markdown with the site's one renderer (the editor's live preview)."""
+    body = request.form.get("body", "")
+    if len(body) > services.BODY_MAX:
+        fail(422, _("正文太长。"), field="body")
+    html = markup.render(body)
+    return jsonify({"html": html, "toc": [{"level": lv, "id": i, "text": t} for lv, i, t in markup.toc(html)]})
+
+
+@bp.route("/entries/<int:entry_id>/delete", methods=["POST"])
+@login_required
+def delete_entry(entry_id: int):
+    """Soft-delete an entry (hosts give a reason)."""
+    entry = get_entry(entry_id, "delete")
+    form = DeleteForm()
+    if not form.validate():
+        fail(400)
+    try:
+        services.delete_entry(entry, current_user, form.reason.data or None, form.note.data or "")
+    except ApiError as exc:
+        if exc.status != 422:
+            raise
+        flash(exc.message, "error")
+        return redirect(url_for("blogs.show_entry", entry_id=entry.id))
+    flash(_("日志已删除。"), "info")
+    return redirect(url_for("blogs.show_blog", blog_id=entry.blog_id))
+
+
+@bp.route("/entries/<int:entry_id>/restore", methods=["POST"])
+@login_required
+def restore_entry(entry_id: int):
+    """Restore a soft-deleted entry."""
+    entry = get_entry(entry_id, "restore")
+    if not ConfirmForm().validate():
+        fail(400)
+    services.restore_entry(entry, current_user)
+    flash(_("日志已恢复。"), "info")
+    return redirect(url_for("blogs.show_entry", entry_id=entry.id))
+
+
+# --- revisions -----------------------------------------------------------------------------------
+
+def _versions(entry: Entry) -> list[dict]:
+    """Every version, oldest first: the kept revisions, then the current text."""
+    out = [{"n": i + 1, "title": r.title, "body": r.body, "editor": r.editor, "at": r.created_at,
+            "moderator": r.is_moderator_edit} for i, r in enumerate(history(entry))]
+    out.append({"n": len(out) + 1, "title": entry.title, "body": entry.body, "editor": None,
+                "at": entry.updated_at, "moderator": False, "current": True})
+    return out
+
+
+@bp.route("/entries/<int:entry_id>/history")
+def entry_history(entry_id: int):
+    """Earlier versions (the author, the group's host, leaders and admins only)."""
+    entry = get_entry(entry_id, "see_history")
+    versions = _versions(entry)
+    return render_template("blogs/history.html", entry=entry, versions=list(reversed(versions)))
+
+
+@bp.route("/entries/<int:entry_id>/diff")
+def entry_diff(entry_id: int):
+    """A line diff between any two versions."""
+    entry = get_entry(entry_id, "see_history")
+    versions = _versions(entry)
+    try:
+        a = int(request.args.get("a", max(1, len(versions) - 1)))
+        b = int(request.args.get("b", len(versions)))
+    except ValueError:
+        fail(400)
+    if not (1 <= a <= len(versions) and 1 <= b <= len(versions)):
+        fail(404)
+    va, vb = versions[a - 1], versions[b - 1]
+    return render_template("blogs/diff.html", entry=entry, a=va, b=vb, versions=versions,
+                           title_rows=_diff_rows(va["title"], vb["title"]),
+                           rows=_diff_rows(va["body"], vb["body"]))
+
+
+def _diff_rows(old: str, new: str) -> list[tuple[str, str]]:
+    """(op, line) pairs: ' ' unchanged, '-' removed, '+' added; long unchanged runs are elided."""
+    a, b = (old or "").splitlines(), (new or "").splitlines()
+    rows: list[tuple[str, str]] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            same = a[i1:i2]
+            if len(same) > 6:
+                rows += [(" ", s) for s in same[:2]] + [("…", "")] + [(" ", s) for s in same[-2:]]
+            else:
+                rows += [(" ", s) for s in same]
+            continue
+        rows += [("-", s) for s in a[i1:i2]]
+        rows += [("+", s) for s in b[j1:j2]]
+    return rows
+
+
+# --- comments and guestbook ----------------------------------------------------------------------
+
+@bp.route("/entries/<int:entry_id>/comments", methods=["POST"])
+@login_required
+def add_comment(entry_id: int):
+    """Comment on an entry (or reply to a comment)."""
+    entry = get_entry(entry_id, "comment")
+    form = CommentForm()
+    if not form.validate():
+        return _render_entry(entry, form, 422)
+    try:
+        comment = services.add_comment(entry, current_user, form.body.data, form.parent_id.data or None)
+    except ApiError as exc:
+        if exc.status != 422:
+            raise
+        form.body.errors = [exc.message]
+        return _render_entry(entry, form, 422)
+    return redirect(url_for("blogs.show_entry", entry_id=entry.id, _anchor=f"comment-{comment.id}"))
+
+
+@bp.route("/comments/<int:comment_id>/delete", methods=["POST"])
+@login_required
+def delete_comment(comment_id: int):
+    """Delete a comment (its author, or the blog's host with a reason)."""
+    comment = _get_content(Comment, comment_id, "delete")
+    form = DeleteForm()
+    if not form.validate():
+        fail(400)
+    try:
+        services.delete_comment(comment, current_user, form.reason.data or None, form.note.data or "")
+        flash(_("评论已删除。"), "info")
+    except ApiError as exc:
+        if exc.status != 422:
+            raise
+        flash(exc.message, "error")
+    return redirect(url_for("blogs.show_entry", entry_id=comment.entry_id, _anchor="comments"))
+
+
+@bp.route("/comments/<int:comment_id>/restore", methods=["POST"])
+@login_required
+def restore_comment(comment_id: int):
+    """Restore a deleted comment."""
+    comment = _get_content(Comment, comment_id, "restore")
+    if not ConfirmForm().validate():
+        fail(400)
+    services.restore_comment(comment, current_user)
+    return redirect(url_for("blogs.show_entry", entry_id=comment.entry_id, _anchor=f"comment-{comment.id}"))
+
+
+@bp.route("/<int:blog_id>/guestbook", methods=["POST"])
+@login_required
+def add_guestbook_message(blog_id: int):
+    """Leave a guestbook message on a blog."""
+    blog = get_blog(blog_id, "guestbook")
+    form = GuestbookForm()
+    if not form.validate():
+        return _render_blog(blog, form, 422)
+    try:
+        services.add_guestbook_message(blog, current_user, form.body.data)
+    except ApiError as exc:
+        if exc.status != 422:
+            raise
+        form.body.errors = [exc.message]
+        return _render_blog(blog, form, 422)
+    flash(_("留言已发表。"), "info")
+    return redirect(url_for("blogs.show_blog", blog_id=blog.id, _anchor="guestbook"))
+
+
+@bp.route("/guestbook/<int:message_id>/delete", methods=["POST"])
+@login_required
+def delete_guestbook_message(message_id: int):
+    """Delete a guestbook message (its author, or the blog's host/owner with a reason)."""
+    msg = _get_content(GuestbookMessage, message_id, "delete")
+    form = DeleteForm()
+    if not form.validate():
+        fail(400)
+    try:
+        services.delete_guestbook_message(msg, current_user, form.reason.data or None, form.note.data or "")
+        flash(_("留言已删除。"), "info")
+    except ApiError as exc:
+        if exc.status != 422:
+            raise
+        flash(exc.message, "error")
+    return redirect(url_for("blogs.show_blog", blog_id=msg.blog_id, _anchor="guestbook"))
+
+
+@bp.route("/guestbook/<int:message_id>/restore", methods=["POST"])
+@login_required
+def restore_guestbook_message(message_id: int):
+    """Restore a deleted guestbook message."""
+    msg = _get_content(GuestbookMessage, message_id, "restore")
+    if not ConfirmForm().validate():
+        fail(400)
+    services.restore_guestbook_message(msg, current_user)
+    return redirect(url_for("blogs.show_blog", blog_id=msg.blog_id, _anchor="guestbook"))
+
+
+# --- attachments ---------------------------------------------------------------------------------
+
+@bp.route("/entries/<int:entry_id>/attachments", methods=["POST"])
+@login_required
+def upload_attachment(entry_id: int):
+    """Attach a file to an entry; a refused file answers with the editor and the saved draft intact."""
+    entry = get_entry(entry_id, "edit")
+    upload = request.files.get("file")
+    form = UploadForm()
+    if not form.validate():
+        fail(400)
+    try:
+        if upload is None or not upload.filename:
+            fail(422, _("请选择要上传的文件。"), field="file")
+        att = attachments.save_upload(entry, current_user, upload.filename, upload.stream)
+    except ApiError as exc:
+        if exc.status not in (413, 422):
+            raise
+        return _editor(_entry_form(entry), entry.blog, entry, status=exc.status, upload_error=exc.message)
+    flash(_("附件“%(name)s”已上传。", name=att.original_name), "info")
+    return redirect(url_for("blogs.edit_entry", entry_id=entry.id, _anchor="attachments"))
+
+
+def _entry_form(entry: Entry) -> EntryForm:
+    form = EntryForm(formdata=None, obj=entry)
+    form.tags.data = " ".join(entry.tag_names)
+    form.version.data = str(entry.version)
+    return form
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(exc):
+    """A too-big upload: say so clearly and show the editor again (the draft is already saved)."""
+    from forum.core.errors import error_response, wants_json
+
+    if request.endpoint == "blogs.upload_attachment" and not wants_json():
+        entry = db.session.get(Entry, (request.view_args or {}).get("entry_id", 0))
+        if entry is not None and can(current_user, "edit", entry):
+            return _editor(_entry_form(entry), entry.blog, entry, status=413,
+                           upload_error=attachments.too_large_message())
+    return error_response(413, attachments.too_large_message())
+
+
+@bp.route("/attachments/<int:attachment_id>/delete", methods=["POST"])
+@login_required
+def delete_attachment(attachment_id: int):
+    """Remove an attachment from an entry."""
+    att = db.session.get(Attachment, attachment_id)
+    if att is None or not can(current_user, "download", att):
+        fail(404)
+    if not ConfirmForm().validate():
+        fail(400)
+    attachments.delete_attachment(att, current_user)
+    flash(_("附件已删除。"), "info")
+    return redirect(url_for("blogs.edit_entry", entry_id=att.entry_id, _anchor="attachments"))
+
+
+@bp.route("/attachments/<int:attachment_id>")
+def download_attachment(attachment_id: int):
+    """Download a file, under the entry's visibility rule, with its original (Chinese) name."""
+    att = db.session.get(Attachment, attachment_id)
+    if att is None or not can(current_user, "download", att):
+        fail(404)
+    return attachments.send_attachment(att)
+
+
+@bp.route("/attachments/<int:attachment_id>/inline")
+def inline_attachment(attachment_id: int):
+    """An image or video shown inside its entry."""
+    att = db.session.get(Attachment, attachment_id)
+    if att is None or not can(current_user, "download", att) or att.extension not in attachments.INLINE:
+        fail(404)
+    return attachments.send_attachment(att, inline=True)
