@@ -37,7 +37,7 @@ def make_schema() -> Schema:
         category=ID(),
         tags=KEYWORD(commas=True, lowercase=True),
         container=ID(),
-        created=NUMERIC(int, bits=64, signed=False, sortable=True),
+        created=NUMERIC(int, bits=64, sortable=True),  # signed: whoosh mis-ranges unsigned
         stamp=STORED(),
     )
 
