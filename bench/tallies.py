@@ -1,0 +1,241 @@
+"""Benchmark: one month's tally by teacher, group and school as history grows from 100k to 1M ledger rows.
+
+    python bench/tallies.py [--backends sqlite,postgres] [--rows 1000000] [--small 100000]
+                            [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
+
+A district of 50 schools, 500 groups (10 per school) and 5,000 teachers (10 per group) writes
+ledger rows over 36 months. The measured month (the last one) holds the same activity in both
+runs — rows / 36, i.e. 27,778 rows for 1,000,000 — and the other 35 months hold the rest of
+history, so the 100k → 1M comparison shows whether a month's report costs its own activity
+(the goal) or the size of history. Rows are bulk inserted (executemany on SQLite, COPY on
+PostgreSQL, in a scratch database that is dropped at the end). Each report is the real
+`forum.tallies.reports.tally()` (ledger aggregate + names and sizes), timed as the median of
+several runs after one warm-up.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import sqlalchemy as sa  # noqa: E402
+
+SCHOOLS, GROUPS, TEACHERS, MONTHS = 50, 500, 5000, 36
+LAST_MONTH = 202611
+KINDS = (("reply", 40), ("comment", 20), ("entry", 12), ("thread", 10), ("guestbook", 5), ("prep_lead", 3),
+         ("prep_conclusion", 3), ("adoption", 4), ("featured", 3))
+COLUMNS = ("user_id", "group_id", "school_id", "kind", "created_at", "month", "is_substantive", "is_deleted",
+           "source_type", "source_id", "fingerprint")
+SHANGHAI = timezone(timedelta(hours=8))
+
+
+def months() -> list[int]:
+    """The 36 month keys ending with LAST_MONTH."""
+    out, y, m = [], LAST_MONTH // 100, LAST_MONTH % 100
+    for _ in range(MONTHS):
+        out.append(y * 100 + m)
+        y, m = (y - 1, 12) if m == 1 else (y, m - 1)
+    return out[::-1]
+
+
+def generate(count: int, month_keys: list[int], rng: random.Random, start_id: int):
+    """Ledger rows spread over `month_keys`, with busier and quieter schools and groups."""
+    kinds = [k for k, w in KINDS for _ in range(w)]
+    # Activity differs: some teachers write a lot, many a little (a skewed choice).
+    weights = [1.0 / (1 + (i % 97) / 8) for i in range(TEACHERS)]
+    teachers = rng.choices(range(TEACHERS), weights=weights, k=count)
+    for i, t in enumerate(teachers):
+        month = month_keys[i % len(month_keys)] if len(month_keys) > 1 else month_keys[0]
+        y, m = divmod(month, 100)
+        local = datetime(y, m, rng.randint(1, 28), rng.randint(7, 22), rng.randint(0, 59), tzinfo=SHANGHAI)
+        group = t // 10
+        yield (t + 1, group + 1, group // 10 + 1, rng.choice(kinds), local.astimezone(timezone.utc), month,
+               rng.random() < 0.65, rng.random() < 0.03, "post", start_id + i, "")
+
+
+def create_database(backend: str, pg_url: str, workdir: Path) -> tuple[str, callable]:
+    """A scratch database URL and a function that drops it."""
+    if backend == "sqlite":
+        path = workdir / "bench-tallies.sqlite3"
+        return f"sqlite:///{path}", lambda: path.unlink(missing_ok=True)
+    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    name = f"jiaoyan_bench_tallies_{os.getpid()}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    return sa.make_url(pg_url).set(database=name).render_as_string(hide_password=False), drop
+
+
+def seed_org(db) -> None:
+    """Schools, groups, teachers and memberships (bulk, no password hashing)."""
+    from forum.auth.models import User
+    from forum.org.models import Group, Membership, School
+
+    now = datetime.now(timezone.utc)
+    db.session.execute(sa.insert(School), [{"id": i + 1, "name": f"第{i + 1}小学"} for i in range(SCHOOLS)])
+    db.session.execute(sa.insert(Group), [
+        {"id": g + 1, "name": f"教研组{g + 1}", "school_id": g // 10 + 1, "visibility": "public", "created_at": now}
+        for g in range(GROUPS)])
+    db.session.execute(sa.insert(User), [
+        {"id": t + 1, "username": f"t{t + 1}", "display_name": f"教师{t + 1}", "password_hash": "x",
+         "role": "teacher", "school_id": (t // 10) // 10 + 1, "created_at": now} for t in range(TEACHERS)])
+    db.session.execute(sa.insert(Membership), [
+        {"user_id": t + 1, "group_id": t // 10 + 1, "is_host": t % 10 == 0, "joined_at": now}
+        for t in range(TEACHERS)])
+    db.session.commit()
+
+
+def bulk_insert(db, rows) -> int:
+    """Insert ledger rows as fast as the backend allows; returns the count."""
+    engine = db.engine
+    n = 0
+    if engine.dialect.name == "postgresql":
+        raw = engine.raw_connection()
+        try:
+            with raw.cursor() as cur:
+                with cur.copy(f"COPY contributions ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                        n += 1
+            raw.commit()
+        finally:
+            raw.close()
+        return n
+    sql = f"INSERT INTO contributions ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        batch = []
+        cur.execute("BEGIN")
+        for row in rows:
+            batch.append(row[:4] + (row[4].strftime("%Y-%m-%d %H:%M:%S.%f"),) + row[5:])
+            if len(batch) == 50_000:
+                cur.executemany(sql, batch)
+                n += len(batch)
+                batch = []
+        if batch:
+            cur.executemany(sql, batch)
+            n += len(batch)
+        cur.execute("COMMIT")
+    finally:
+        raw.close()
+    return n
+
+
+def analyze(db) -> None:
+    """Fresh planner statistics (and, on PostgreSQL, a visibility map for index-only scans)."""
+    engine = db.engine
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("VACUUM ANALYZE contributions"))
+    else:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE")
+
+
+def time_reports(db, repeat: int) -> dict[str, float]:
+    """Median milliseconds of the month's report by teacher, group and school."""
+    from forum.tallies import reports
+
+    out = {}
+    for by in ("teacher", "group", "school"):
+        reports.tally(by, (LAST_MONTH, LAST_MONTH))  # warm-up
+        db.session.remove()
+        samples = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            rows = reports.tally(by, (LAST_MONTH, LAST_MONTH))
+            samples.append((time.perf_counter() - t0) * 1000)
+            db.session.remove()
+        out[by] = statistics.median(samples)
+        out[f"{by}_rows"] = len(rows)
+    return out
+
+
+def run(backend: str, args, workdir: Path) -> list[tuple]:
+    """Both sizes on one backend; returns result lines."""
+    from forum import create_app
+    from forum.extensions import db
+
+    url, drop = create_database(backend, args.pg_url, workdir)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "JIAOYAN_DATA_DIR": str(workdir / "data"),
+                      "SECRET_KEY": "bench", "TESTING": True, "SEARCH_INDEXER": "off"})
+    results = []
+    try:
+        with app.app_context():
+            db.create_all()
+            seed_org(db)
+            rng = random.Random(7)
+            keys = months()
+            per_month = args.rows // MONTHS
+            # The measured month: the same activity in both runs.
+            t0 = time.perf_counter()
+            inserted = bulk_insert(db, generate(per_month, [LAST_MONTH], rng, 1))
+            inserted += bulk_insert(db, generate(args.small - per_month, keys[:-1], rng, 10_000_000))
+            load = time.perf_counter() - t0
+            analyze(db)
+            results.append((backend, inserted, load, time_reports(db, args.repeat)))
+            t0 = time.perf_counter()
+            inserted += bulk_insert(db, generate(args.rows - args.small, keys[:-1], rng, 20_000_000))
+            load = time.perf_counter() - t0
+            analyze(db)
+            results.append((backend, inserted, load, time_reports(db, args.repeat)))
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        drop()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--small", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL",
+                                                           "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
+    args = parser.parse_args()
+    print(f"tallies benchmark: {SCHOOLS} schools, {GROUPS} groups, {TEACHERS} teachers, {MONTHS} months; "
+          f"measured month {LAST_MONTH} holds {args.rows // MONTHS:,} rows in every run")
+    print(f"{'backend':<9} {'rows':>10} {'load s':>7} {'teacher ms':>11} {'group ms':>9} {'school ms':>10}")
+    all_results = []
+    with tempfile.TemporaryDirectory(prefix="jy-bench-") as tmp:
+        for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
+            try:
+                results = run(backend, args, Path(tmp))
+            except sa.exc.OperationalError as exc:
+                print(f"{backend:<9} skipped: {exc.orig if hasattr(exc, 'orig') else exc}")
+                continue
+            for backend_name, rows, load, t in results:
+                print(f"{backend_name:<9} {rows:>10,} {load:>7.1f} {t['teacher']:>11.1f} {t['group']:>9.1f} "
+                      f"{t['school']:>10.1f}")
+            all_results.append(results)
+    print()
+    ok = True
+    for results in all_results:
+        (backend, _n, _l, small), (_b, _n2, _l2, large) = results
+        for by in ("teacher", "group", "school"):
+            ratio = large[by] / small[by] if small[by] else float("inf")
+            verdict = "ok" if large[by] < 100 and ratio <= 1.5 else "MISSED"
+            ok = ok and verdict == "ok"
+            print(f"{backend:<9} by {by:<8} 1M/100k = {ratio:.2f}×, 1M = {large[by]:.1f} ms "
+                  f"({large[f'{by}_rows']} rows)  {verdict}")
+    print("goal (each < 100 ms, 1M within 1.5× of 100k):", "met" if ok else "MISSED")
+
+
+if __name__ == "__main__":
+    main()
