@@ -96,9 +96,10 @@ def app(app_config, pg_database):
     yield application
     _db.session.remove()
     if pg_database:
-        tables = ", ".join(f'"{t.name}"' for t in _db.metadata.sorted_tables)
+        # DELETE of a few rows is far cheaper than TRUNCATE of ~30 tables (which rewrites files).
         with _db.engine.begin() as conn:
-            conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            for table in reversed(_db.metadata.sorted_tables):
+                conn.execute(table.delete())
     stop = application.extensions.get("jy_shutdown")
     if stop:
         stop()
