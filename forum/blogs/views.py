@@ -161,7 +161,8 @@ def _editor(form: EntryForm, blog: Blog, entry: Entry | None = None, *, preview:
     files = attachments.entry_attachments(entry) if entry is not None else []
     return render_template(
         "blogs/editor.html", form=form, blog=blog, entry=entry, preview=preview, outlines=outlines(),
-        files=files, upload_form=UploadForm(), confirm_form=ConfirmForm(), upload_error=upload_error,
+        files=files, upload_form=UploadForm(formdata=None), confirm_form=ConfirmForm(formdata=None),
+        upload_error=upload_error,
         max_mb=attachments.max_bytes() // (1024 * 1024), categories=CATEGORIES,
         preview_toc=markup.toc(preview) if preview else [],
     ), status
