@@ -14,7 +14,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Feature packages, in registration order. Each defines `init_app(app)` in its __init__.py.
 FEATURES = (
     "main", "auth", "org", "api", "blogs", "boards", "notifications", "moderation",
-    "search", "tallies", "demo",
+    "search", "tallies", "backup", "demo",
 )
 
 
