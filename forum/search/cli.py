@@ -18,6 +18,7 @@ search_cli = AppGroup("search", help="Full-text search: rebuild, verify, status,
 def rebuild_command():
     """Rebuild the index from the database (into a temporary copy, then swapped in; resumable)."""
     app = current_app._get_current_object()
+    indexer.release_callers_lock(app)
     session = index.session_for(app)
     try:
         total = index.documents.count_rows(session)
@@ -36,6 +37,7 @@ def rebuild_command():
 def verify_command(fix: bool):
     """Compare the index with the database: missing, stale and extra documents."""
     app = current_app._get_current_object()
+    indexer.release_callers_lock(app)
     session = index.session_for(app)
     try:
         if fix:
@@ -60,6 +62,7 @@ def verify_command(fix: bool):
 def status_command():
     """Backend, documents in the index, and the outbox lag."""
     app = current_app._get_current_object()
+    indexer.release_callers_lock(app)
     pending, age = indexer.pending(app)
     click.echo(f"backend: {index.backend(app).name}")
     click.echo(f"documents: {index.backend(app).count()}")

@@ -46,12 +46,42 @@ def make_backend(app: Flask) -> Backend:
 
 
 def session_for(app: Flask) -> Session:
-    """A private session on the app's engine (never the request's session)."""
+    """A private session for the indexer and the CLI (never the request's session).
+
+    On SQLite it uses its own engine whose transactions start deferred: the app's engine opens
+    every non-GET transaction with BEGIN IMMEDIATE, which would hold the write lock for as long
+    as the indexer or a rebuild reads. Only the short outbox DELETE takes the write lock here.
+    """
     from forum.extensions import db
 
     with app.app_context():
         engine = db.engine
+    if engine.dialect.name == "sqlite":
+        state = app.extensions.setdefault(EXTENSION, {})
+        if "sqlite_engine" not in state:
+            state["sqlite_engine"] = _deferred_sqlite_engine(engine.url)
+        engine = state["sqlite_engine"]
     return Session(engine, expire_on_commit=False)
+
+
+def _deferred_sqlite_engine(url):
+    from sqlalchemy import create_engine, event
+
+    engine = create_engine(url)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA busy_timeout = 10000")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN")
+
+    return engine
 
 
 def journal_path(app: Flask) -> str:

@@ -66,7 +66,7 @@ def drain(app: Flask | None = None, max_batches: int | None = None, blocking: bo
     """Apply pending outbox rows to the index; returns the number of outbox rows processed."""
     app = app or current_app._get_current_object()
     if release_caller:
-        _release_callers_read_lock(app)
+        release_callers_lock(app)
     done = 0
     with indexer_lock(app, blocking=blocking) as got:
         if not got:
@@ -85,7 +85,7 @@ def drain(app: Flask | None = None, max_batches: int | None = None, blocking: bo
     return done
 
 
-def _release_callers_read_lock(app: Flask) -> None:
+def release_callers_lock(app: Flask) -> None:
     """On SQLite, end the calling thread's clean transaction so its write lock does not block us."""
     from forum.extensions import db
 

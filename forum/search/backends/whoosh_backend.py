@@ -151,11 +151,10 @@ class WhooshBackend:
             s = ix.searcher()
             self._local.ix = ix
         elif not s.up_to_date():
-            try:
-                s = s.refresh()
-            except TypeError:  # whoosh cannot refresh a searcher opened on an empty index
-                s.close()
-                s = ix.searcher()
+            # Not s.refresh(): it reuses segment readers with their old deletion sets, so deleted
+            # documents would stay visible (and it fails outright on an empty index).
+            s.close()
+            s = ix.searcher()
         self._local.searcher = s
         return s
 

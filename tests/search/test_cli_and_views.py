@@ -1,0 +1,139 @@
+"""`flask search …` commands, the page and the API with bad input (never a 500)."""
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from forum.search import index, indexer
+from forum.search.backends.base import Filters
+from forum.search.analyzer import parse_query
+from tests.factories import make_entry, make_thread
+from tests.search.helpers import anonymous, keys, make_post
+
+
+@pytest.fixture
+def some_content(app, world):
+    entries = [make_entry(world["public"].blog, world["member"], title=f"书法课{i}", body=f"书法练习第{i}课")
+               for i in range(5)]
+    t = make_thread(world["public"].board, world["member"], title="书法社团", body="书法社团招新")
+    make_post(t, world["host"], "报名书法社团")
+    return entries
+
+
+def test_rebuild_recreates_the_index(app, runner, some_content):
+    index.backend(app).clear()
+    assert keys(anonymous(), "书法") == set()
+    result = runner.invoke(args=["search", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert "indexed 7 documents" in result.output
+    assert len(keys(anonymous(), "书法")) == 7
+
+
+def test_rebuild_resumes_after_an_interruption(app, runner, some_content, monkeypatch):
+    from forum.search import documents
+
+    real = documents.iter_docs
+    calls = {"n": 0}
+
+    def flaky(session, doc_type, after_id=0, batch=500):
+        if doc_type == "thread":
+            raise KeyboardInterrupt
+        calls["n"] += 1
+        return real(session, doc_type, after_id=after_id, batch=batch)
+
+    monkeypatch.setattr(documents, "iter_docs", flaky)
+    result = runner.invoke(args=["search", "rebuild"])
+    assert result.exit_code != 0
+    monkeypatch.setattr(documents, "iter_docs", real)
+    result = runner.invoke(args=["search", "rebuild"])
+    assert result.exit_code == 0, result.output
+    if index.backend(app).name == "whoosh":
+        assert "indexed 2 documents" in result.output  # the 5 entries were already done
+    assert len(keys(anonymous(), "书法")) == 7
+
+
+def test_verify_lists_and_fixes_differences(app, runner, some_content):
+    backend = index.backend(app)
+    entry = some_content[0]
+    backend.apply([], [f"entry:{entry.id}"])  # missing
+    from forum.search.backends.base import SearchDoc
+    from forum.core.db import utcnow
+
+    backend.apply([SearchDoc("entry", 99999, "幽灵", "书法幽灵", 1, "x", None, None, "", [], utcnow(), "g1")], [])
+    result = runner.invoke(args=["search", "verify"])
+    assert result.exit_code == 1
+    assert f"entry:{entry.id}" in result.output and "entry:99999" in result.output
+    result = runner.invoke(args=["search", "verify", "--fix"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(args=["search", "verify"])
+    assert result.exit_code == 0 and "ok" in result.output, result.output
+
+
+def test_verify_finds_stale_documents(app, some_content):
+    from forum.extensions import db
+
+    entry = some_content[1]
+    app.config["SEARCH_INDEXER"] = "off"
+    entry.title = "改过的标题"
+    db.session.commit()
+    session = index.session_for(app)
+    try:
+        result = index.verify(app, session)
+    finally:
+        session.close()
+    assert result.stale == [f"entry:{entry.id}"]
+
+
+def test_status_and_query_commands(app, runner, some_content):
+    result = runner.invoke(args=["search", "status"])
+    assert result.exit_code == 0
+    assert "documents: 7" in result.output and "outbox pending: 0" in result.output
+    result = runner.invoke(args=["search", "query", "书法社团", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["total"] == 2 and {r["type"] for r in data["results"]} == {"thread", "post"}
+
+
+@pytest.mark.parametrize("qs", [
+    "q=", "q=%22", "q=*", "q=title:x", "q=a%20OR%20b", "q=" + "备" * 500, "q=%00", "q=书法&page=abc",
+    "q=书法&page=-1", "q=书法&page=999999999999999999999", "q=书法&type=nope", "q=书法&group=x",
+    "q=书法&from=2024-13-01", "q=书法&sort=random", "q=书法&author=%27", "q=书法&category=zzz",
+    "q=书法&school=99999", "q=书法&page=2",
+])
+def test_page_never_fails_on_bad_input(client, some_content, qs):
+    resp = client.get("/search?" + qs)
+    assert resp.status_code in (200, 422)
+
+
+@pytest.mark.parametrize("qs, status", [
+    ("q=书法", 200), ("q=", 422), ("q=书法&type=nope", 422), ("q=书法&page=abc", 422), ("q=%22%22", 200),
+    ("q=书法&group=1", 200), ("q=书法&page=9999", 422),
+])
+def test_api_errors_are_json(client, some_content, qs, status):
+    resp = client.get("/api/v1/search?" + qs)
+    assert resp.status_code == status
+    data = resp.get_json()
+    if status == 422:
+        assert data["error"]["code"] and data["error"]["message"]
+    else:
+        assert set(data) >= {"total", "results"}
+
+
+def test_snippets_escape_user_text(app, client, world):
+    make_entry(world["public"].blog, world["member"], title="<script>alert(1)</script>笛子",
+               body="`<img src=x onerror=alert(1)>` 笛子")
+    html = client.get("/search?q=笛子").get_data(as_text=True)
+    assert "<script>alert(1)" not in html and "<img src=x" not in html
+    data = client.get("/api/v1/search?q=笛子").get_json()
+    assert "<b>笛子</b>" in data["results"][0]["snippet"]
+    assert "<img" not in data["results"][0]["snippet"]
+
+
+def test_search_page_filters_render(client, some_content):
+    resp = client.get("/search?q=书法&type=entry&sort=newest")
+    assert resp.status_code == 200
+    html = resp.get_data(as_text=True)
+    results = html.split("search-results", 1)[-1]
+    assert "<b>书法</b>课4" in results and "社团" not in results
