@@ -17,6 +17,12 @@ def format_datetime(dt: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return local(dt).strftime(fmt) if dt else ""
 
 
+def _locale_code() -> str:
+    """'zh_CN' or 'en' (Babel may spell Chinese as zh_Hans_CN)."""
+    locale = get_locale()
+    return "en" if locale is not None and locale.language == "en" else "zh_CN"
+
+
 def url_with(**changes) -> str:
     """The current URL with some query parameters changed (None removes one)."""
     args = request.args.to_dict(flat=True)
@@ -51,7 +57,7 @@ def init_app(app) -> None:
     def _globals():
         return {
             "can": lambda action, obj=None: policy.can(current_user, action, obj),
-            "current_locale": str(get_locale() or "zh_CN"),
+            "current_locale": _locale_code(),
             "site_name": app.config.get("SITE_NAME", "教研网"),
             "nav_counts": _nav_counts,
         }

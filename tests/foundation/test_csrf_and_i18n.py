@@ -108,3 +108,8 @@ def test_compiled_catalogues_are_up_to_date():
         with mo.open("rb") as fh:
             compiled = {m.id: m.string for m in read_mo(fh) if m.id}
         assert source == compiled, f"{mo} is stale"
+
+
+def test_chinese_page_offers_english_switch(client):
+    page = client.get("/").get_data(as_text=True)
+    assert 'value="en"' in page and ">English<" in page
