@@ -54,6 +54,9 @@ def init_app(app) -> None:
         """Build the demo district (schools, groups, teachers, content over six months)."""
         from forum.demo import district
 
+        # Index once at the end instead of racing an indexer thread commit by commit.
+        app.config["SEARCH_INDEXER"] = "off"
+        _fast_sqlite_writes()
         if district_exists():
             if not reset:
                 click.echo("演示学区已存在（demo district exists）；用 --reset 重建。")
@@ -68,6 +71,21 @@ def init_app(app) -> None:
         for username, who, role in district.accounts(ctx):
             click.echo(f"  {username:<14} {who}  [{role}]")
         click.echo("打开 http://127.0.0.1:5000/ 开始使用。")
+
+
+def _fast_sqlite_writes() -> None:
+    """Demo data can be rebuilt: skip the per-commit fsync while seeding SQLite."""
+    from sqlalchemy import event
+
+    from forum.extensions import db
+
+    if db.engine.dialect.name == "sqlite":
+        @event.listens_for(db.engine, "connect")
+        def _no_fsync(dbapi_conn, _record):
+            dbapi_conn.execute("PRAGMA synchronous = OFF")
+
+        db.session.remove()
+        db.engine.dispose()
 
 
 def _after_seed(app) -> None:
