@@ -22,6 +22,7 @@ from forum.tallies.periods import Period, month_period, parse_period, recent_mon
 bp = Blueprint("tallies", __name__, url_prefix="/tallies")
 
 TEACHERS_PER_PAGE = 100
+MAX_GROUP_CHARTS = 80  # past this, the page asks to narrow by school before drawing group trends
 TABLE_TITLES = {"school": "按学校统计", "group": "按教研组统计", "teacher": "按教师统计",
                 "idle": "零实质性贡献的教师", "ranking-school": "学校排名", "ranking-group": "教研组排名",
                 "targets": "目标完成情况"}
@@ -85,6 +86,7 @@ def dashboard():
         "tallies/dashboard.html", board=board, period=period, tables=tables,
         teacher_page=teacher_rows[(page - 1) * TEACHERS_PER_PAGE: page * TEACHERS_PER_PAGE],
         page=page, pages=pages, school_id=school_id, charts=charts,
+        group_charts=len(tables.get("group", [])) <= MAX_GROUP_CHARTS,
         idle=_school_filter(board.idle, school_id), months=recent_months(24), semesters=recent_semesters(6),
         method={by: services.ranking_method(by) for by in board.rankings},
         status_labels=targets_service.STATUS_LABELS, metrics=METRICS, titles=TABLE_TITLES,
