@@ -106,29 +106,38 @@ def _load_targets(rows) -> dict[tuple[str, int], object]:
     return found
 
 
-def _title_and_url(obj, kind: str) -> tuple[str, str]:
+def _url(endpoint: str, fallback: str, **values) -> str:
+    """url_for, or the plain path outside a request (CLI, tests)."""
     from flask import url_for
 
+    try:
+        return url_for(endpoint, **values)
+    except RuntimeError:
+        return fallback
+
+
+def _title_and_url(obj, kind: str) -> tuple[str, str]:
     if kind == "thread":
-        return obj.title, url_for("boards.show_thread", thread_id=obj.id)
+        return obj.title, _url("boards.show_thread", f"/boards/threads/{obj.id}", thread_id=obj.id)
     if kind == "post":
-        return obj.thread.title, url_for("boards.show_post", post_id=obj.id)
+        return obj.thread.title, _url("boards.show_post", f"/boards/posts/{obj.id}", post_id=obj.id)
     if kind == "entry":
         return obj.title, _entry_url(obj)
     if kind == "comment":
-        return obj.entry.title, _entry_url(obj.entry) + f"#comment-{obj.id}"
+        url = _entry_url(obj.entry)
+        return obj.entry.title, (url + f"#comment-{obj.id}") if url else ""
     if kind == "guestbook":
         return obj.blog.title, ""
     return "", ""
 
 
 def _entry_url(entry) -> str:
-    from flask import current_app, url_for
+    from flask import current_app
 
     for endpoint in ("blogs.show_entry", "blogs.entry"):
         if endpoint in current_app.view_functions:
             try:
-                return url_for(endpoint, entry_id=entry.id)
+                return _url(endpoint, "", entry_id=entry.id)
             except Exception:  # noqa: BLE001 - another feature's URL shape; fall back to no link
                 continue
     return ""
