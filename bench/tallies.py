@@ -4,13 +4,14 @@
                             [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
 
 A district of 50 schools, 500 groups (10 per school) and 5,000 teachers (10 per group) writes
-ledger rows over 36 months. The measured month (the last one) holds the same activity in both
-runs — rows / 36, i.e. 27,778 rows for 1,000,000 — and the other 35 months hold the rest of
-history, so the 100k → 1M comparison shows whether a month's report costs its own activity
-(the goal) or the size of history. Rows are bulk inserted (executemany on SQLite, COPY on
-PostgreSQL, in a scratch database that is dropped at the end). Each report is the real
-`forum.tallies.reports.tally()` (ledger aggregate + names and sizes), timed as the median of
-several runs after one warm-up.
+ledger rows over 36 months. Two databases are built per backend, one with 100,000 rows and one
+with 1,000,000; the measured month (the last one) holds the same rows in both — rows / 36, i.e.
+27,777 — and the other 35 months hold the rest of history, so the comparison shows whether a
+month's report costs its own activity (the goal) or the size of history. Rows are bulk loaded
+in time order (executemany on SQLite, COPY on PostgreSQL; indexes rebuilt after the load) into
+scratch databases dropped at the end. Each report is the real `forum.tallies.reports.tally()`
+(ledger aggregate plus names and sizes), run once to warm up, then timed N times alternating
+between the two databases; the best and the median are printed.
 """
 from __future__ import annotations
 
@@ -64,13 +65,13 @@ def generate(count: int, month_keys: list[int], rng: random.Random, start_id: in
                rng.random() < 0.65, rng.random() < 0.03, "post", start_id + i, "")
 
 
-def create_database(backend: str, pg_url: str, workdir: Path) -> tuple[str, callable]:
+def create_database(backend: str, pg_url: str, workdir: Path, suffix: str = "") -> tuple[str, callable]:
     """A scratch database URL and a function that drops it."""
     if backend == "sqlite":
-        path = workdir / "bench-tallies.sqlite3"
+        path = workdir / f"bench-tallies-{suffix}.sqlite3"
         return f"sqlite:///{path}", lambda: path.unlink(missing_ok=True)
     admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    name = f"jiaoyan_bench_tallies_{os.getpid()}"
+    name = f"jiaoyan_bench_tallies_{os.getpid()}_{suffix}"
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
@@ -159,63 +160,90 @@ def analyze(db) -> None:
             raw.close()
 
 
-def time_reports(db, repeat: int) -> dict[str, float]:
-    """Best and median milliseconds of the month's report by teacher, group and school.
+def time_reports(apps: dict, repeat: int) -> dict[int, dict[str, float]]:
+    """Best and median milliseconds of the month's report by teacher, group and school, per size.
 
-    The verdict uses the best run (as timeit recommends): on a shared machine the median also
-    measures the neighbours' load; both are printed.
+    The sizes are timed in alternation (small, large, small, large …), so a change in the
+    machine's load affects both alike and the ratio stays fair. The verdict uses the best run
+    (as timeit recommends); the median is printed next to it.
     """
+    from forum.extensions import db
     from forum.tallies import reports
 
-    out = {}
+    samples: dict[int, dict[str, list[float]]] = {size: {} for size in apps}
+    counts: dict[int, dict[str, int]] = {size: {} for size in apps}
     for by in ("teacher", "group", "school"):
-        reports.tally(by, (LAST_MONTH, LAST_MONTH))  # warm-up
-        db.session.remove()
-        samples = []
+        for size, app in apps.items():
+            with app.app_context():
+                reports.tally(by, (LAST_MONTH, LAST_MONTH))  # warm-up
+                db.session.remove()
         for _ in range(repeat):
-            t0 = time.perf_counter()
-            rows = reports.tally(by, (LAST_MONTH, LAST_MONTH))
-            samples.append((time.perf_counter() - t0) * 1000)
-            db.session.remove()
-        out[by] = min(samples)
-        out[f"{by}_median"] = statistics.median(samples)
-        out[f"{by}_rows"] = len(rows)
+            for size, app in apps.items():
+                with app.app_context():
+                    t0 = time.perf_counter()
+                    rows = reports.tally(by, (LAST_MONTH, LAST_MONTH))
+                    samples[size].setdefault(by, []).append((time.perf_counter() - t0) * 1000)
+                    counts[size][by] = len(rows)
+                    db.session.remove()
+    out: dict[int, dict[str, float]] = {}
+    for size in apps:
+        out[size] = {}
+        for by, values in samples[size].items():
+            out[size][by] = min(values)
+            out[size][f"{by}_median"] = statistics.median(values)
+            out[size][f"{by}_rows"] = counts[size][by]
     return out
 
 
-def run(backend: str, args, workdir: Path) -> list[tuple]:
-    """Both sizes on one backend; returns result lines."""
+def build(backend: str, size: int, args, workdir: Path):
+    """A scratch database holding `size` ledger rows; returns (app, load seconds, drop)."""
     from forum import create_app
     from forum.extensions import db
+    from forum.ledger.models import Contribution
 
-    url, drop = create_database(backend, args.pg_url, workdir)
+    url, drop = create_database(backend, args.pg_url, workdir, f"{size}")
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "JIAOYAN_DATA_DIR": str(workdir / "data"),
                       "SECRET_KEY": "bench", "TESTING": True, "SEARCH_INDEXER": "off"})
-    results = []
+    with app.app_context():
+        db.create_all()
+        seed_org(db)
+        rng = random.Random(7)
+        keys = months()
+        per_month = args.rows // MONTHS
+        t0 = time.perf_counter()
+        # A bulk load: indexes off, rows in time order (history, then the measured month), indexes on.
+        indexes = list(Contribution.__table__.indexes)
+        for index in indexes:
+            index.drop(db.engine)
+        bulk_insert(db, generate(size - per_month, keys[:-1], rng, 10_000_000))
+        bulk_insert(db, generate(per_month, [LAST_MONTH], random.Random(11), 1))
+        for index in indexes:
+            index.create(db.engine)
+        analyze(db)
+        load = time.perf_counter() - t0
+        db.session.remove()
+    return app, load, drop
+
+
+def run(backend: str, args, workdir: Path) -> list[tuple]:
+    """Both sizes on one backend, timed in alternation; returns result lines."""
+    from forum.extensions import db
+
+    apps, loads, drops = {}, {}, []
     try:
-        with app.app_context():
-            db.create_all()
-            seed_org(db)
-            rng = random.Random(7)
-            keys = months()
-            per_month = args.rows // MONTHS
-            # The measured month: the same activity in both runs.
-            t0 = time.perf_counter()
-            inserted = bulk_insert(db, generate(per_month, [LAST_MONTH], rng, 1))
-            inserted += bulk_insert(db, generate(args.small - per_month, keys[:-1], rng, 10_000_000))
-            load = time.perf_counter() - t0
-            analyze(db)
-            results.append((backend, inserted, load, time_reports(db, args.repeat)))
-            t0 = time.perf_counter()
-            inserted += bulk_insert(db, generate(args.rows - args.small, keys[:-1], rng, 20_000_000))
-            load = time.perf_counter() - t0
-            analyze(db)
-            results.append((backend, inserted, load, time_reports(db, args.repeat)))
-            db.session.remove()
-            db.engine.dispose()
+        for size in (args.small, args.rows):
+            app, loads[size], drop = build(backend, size, args, workdir)
+            apps[size] = app
+            drops.append(drop)
+        timings = time_reports(apps, args.repeat)
+        return [(backend, size, loads[size], timings[size]) for size in apps]
     finally:
-        drop()
-    return results
+        for app in apps.values():
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+        for drop in drops:
+            drop()
 
 
 def main() -> None:

@@ -32,3 +32,30 @@ def get_tallies():
     except services.TallyForbidden:
         fail(403, _("你没有权限查看这张统计表。"))
     return jsonify({"month": format_month(month), "by": by, "rows": [r.api_dict() for r in rows]})
+
+
+# For /api/v1/openapi.json (merged by the API package when it builds the document).
+_COUNT = {"type": "integer", "minimum": 0}
+OPENAPI_PATHS = {
+    "/tallies": {
+        "get": {
+            "summary": "One month's contribution tally by teacher, group or school",
+            "parameters": [
+                {"name": "month", "in": "query", "schema": {"type": "string", "pattern": r"^\d{4}-\d{2}$"},
+                 "description": "YYYY-MM in the site time zone (default: this month)"},
+                {"name": "by", "in": "query", "schema": {"type": "string", "enum": list(reports.BY)}},
+            ],
+            "responses": {
+                "200": {"description": "The rows the caller may see", "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {
+                        "month": {"type": "string"}, "by": {"type": "string"},
+                        "rows": {"type": "array", "items": {"type": "object", "properties": {
+                            "id": {"type": "integer"}, "name": {"type": "string"},
+                            **{k: _COUNT for k in reports.COUNT_FIELDS}}}}}}}}},
+                "401": {"description": "No or bad token"},
+                "403": {"description": "The caller may not see this table"},
+                "422": {"description": "month is not YYYY-MM, or by is unknown"},
+            },
+        },
+    },
+}
