@@ -22,6 +22,7 @@ from forum.tallies.reports import TallyRow
 SORT_KEYS = ("label", "school", "size", "entries", "threads", "replies", "comments", "preps", "total",
              "substantive", "total_rate", "substantive_rate")
 TREND_MONTHS = 12
+MAX_GROUP_TRENDS = 80  # past this many groups, trends wait until the table is narrowed (by school)
 
 
 class TallyForbidden(Exception):
@@ -130,16 +131,6 @@ def rank(rows: list[TallyRow]) -> list[tuple[int, TallyRow]]:
     return out
 
 
-def trends(scope: Scope, period: Period, by: str) -> tuple[list[int], dict[int, dict[int, tuple[int, int]]]]:
-    """The 12 months ending with the period's last month, and {id: {month: (total, substantive)}}."""
-    last = period.last
-    first = add_months(last, -(TREND_MONTHS - 1))
-    months = [add_months(first, i) for i in range(TREND_MONTHS)]
-    if not scope.sees(by):
-        return months, {}
-    return months, reports.trend(by, last, first, scope.ids(by))
-
-
 @dataclass
 class Dashboard:
     """Everything the dashboard page shows for one user and one period."""
@@ -156,8 +147,13 @@ class Dashboard:
     cutoff: datetime
 
 
-def dashboard(user, period: Period, now: datetime | None = None) -> Dashboard:
-    """Assemble the dashboard of `user` for `period` (TallyForbidden for anonymous users)."""
+def dashboard(user, period: Period, now: datetime | None = None, school_id: int | None = None) -> Dashboard:
+    """Assemble the dashboard of `user` for `period`, optionally narrowed to one visible school.
+
+    TallyForbidden for users who may see nothing (anonymous). The school table and its ranking
+    always cover the whole scope; the group and teacher tables, targets and trends follow the
+    school filter.
+    """
     from forum.tallies import targets as targets_service
 
     scope = scope_for(user)
@@ -165,12 +161,17 @@ def dashboard(user, period: Period, now: datetime | None = None) -> Dashboard:
         raise TallyForbidden("dashboard")
     cutoff = now or datetime.now(timezone.utc)
     tabs = tables(scope, period)
+    if school_id is not None and "school" in tabs and any(r.id == school_id for r in tabs["school"]):
+        for by in ("group", "teacher"):
+            if by in tabs:
+                tabs[by] = [r for r in tabs[by] if r.school_id == school_id]
     rankings = {by: rank(tabs[by]) for by in ("school", "group") if by in tabs}
-    months: list[int] = []
+    months = [add_months(period.last, i - (TREND_MONTHS - 1)) for i in range(TREND_MONTHS)]
     trend_data: dict[str, dict] = {}
-    for by in ("school", "group"):
-        if by in tabs:
-            months, trend_data[by] = trends(scope, period, by)
+    if "school" in tabs:
+        trend_data["school"] = reports.trend("school", period.last, months[0], scope.school_ids)
+    if "group" in tabs and len(tabs["group"]) <= MAX_GROUP_TRENDS:
+        trend_data["group"] = reports.trend("group", period.last, months[0], {r.id for r in tabs["group"]})
     summaries = targets_service.evaluate(scope, period, tabs, now=cutoff)
     return Dashboard(
         period=period, scope=scope, tables=tabs,

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from forum.core.errors import fail
-from forum.core.timezones import current_month, format_month, parse_month
+from forum.core.timezones import format_month, parse_month
 from forum.extensions import db
 from forum.policy import can, signed_in
 from forum.tallies import bulletins as bulletin_service
@@ -17,12 +17,11 @@ from forum.tallies import targets as targets_service
 from forum.tallies.charts import trend_svg
 from forum.tallies.forms import BulletinForm, TargetsForm
 from forum.tallies.models import METRICS, Bulletin
-from forum.tallies.periods import Period, month_period, parse_period, recent_months, recent_semesters
+from forum.tallies.periods import Period, parse_period, recent_months, recent_semesters
 
 bp = Blueprint("tallies", __name__, url_prefix="/tallies")
 
 TEACHERS_PER_PAGE = 100
-MAX_GROUP_CHARTS = 80  # past this, the page asks to narrow by school before drawing group trends
 TABLE_TITLES = {"school": "按学校统计", "group": "按教研组统计", "teacher": "按教师统计",
                 "idle": "零实质性贡献的教师", "ranking-school": "学校排名", "ranking-group": "教研组排名",
                 "targets": "目标完成情况"}
@@ -53,27 +52,20 @@ def _sorted(board: services.Dashboard) -> dict:
     return out
 
 
-def _school_filter(rows: list, school_id: int | None) -> list:
-    return rows if school_id is None else [r for r in rows if r.school_id == school_id]
-
-
 @bp.get("/")
 def dashboard():
     """The leader dashboard (teachers and hosts see their own part of it)."""
     if (redirect_ := _require_signed_in()) is not None:
         return redirect_
     period = _period()
+    school_id = request.args.get("school", type=int)
     try:
-        board = services.dashboard(current_user, period)
+        board = services.dashboard(current_user, period, school_id=school_id)
     except services.TallyForbidden:
         abort(403)
     tables = _sorted(board)
-    school_id = request.args.get("school", type=int)
-    if school_id is not None and "school" in tables and school_id not in {r.id for r in tables["school"]}:
+    if "school" not in tables or school_id not in {r.id for r in tables["school"]}:
         school_id = None
-    for by in ("group", "teacher"):
-        if by in tables:
-            tables[by] = _school_filter(tables[by], school_id)
     teacher_rows = tables.get("teacher", [])
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     pages = max((len(teacher_rows) + TEACHERS_PER_PAGE - 1) // TEACHERS_PER_PAGE, 1)
@@ -86,8 +78,8 @@ def dashboard():
         "tallies/dashboard.html", board=board, period=period, tables=tables,
         teacher_page=teacher_rows[(page - 1) * TEACHERS_PER_PAGE: page * TEACHERS_PER_PAGE],
         page=page, pages=pages, school_id=school_id, charts=charts,
-        group_charts=len(tables.get("group", [])) <= MAX_GROUP_CHARTS,
-        idle=_school_filter(board.idle, school_id), months=recent_months(24), semesters=recent_semesters(6),
+        group_charts="group" in board.trends,
+        idle=board.idle, months=recent_months(24), semesters=recent_semesters(6),
         method={by: services.ranking_method(by) for by in board.rankings},
         status_labels=targets_service.STATUS_LABELS, metrics=METRICS, titles=TABLE_TITLES,
     )
@@ -134,7 +126,7 @@ def export_table(name: str, fmt: str):
         return redirect_
     period = _period()
     try:
-        board = services.dashboard(current_user, period)
+        board = services.dashboard(current_user, period, school_id=request.args.get("school", type=int))
     except services.TallyForbidden:
         abort(403)
     sheet = _sheet(board, name)
@@ -263,8 +255,3 @@ def bulletin_feed():
     updated = max((b.published_at for b in items), default=datetime(2020, 1, 1, tzinfo=timezone.utc))
     body = render_template("tallies/bulletins.atom", bulletins=items, updated=updated)
     return Response(body, mimetype="application/atom+xml")
-
-
-def current_period() -> Period:
-    """This month, for links."""
-    return month_period(current_month())

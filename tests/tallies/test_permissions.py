@@ -149,3 +149,15 @@ def test_api_bad_by_is_422(client, api_token, activity):
     token = api_token(activity.leader)
     resp = client.get("/api/v1/tallies?month=2026-11&by=district", headers={"Authorization": f"Bearer {token}"})
     assert resp.status_code == 422 and resp.get_json()["error"]["field"] == "by"
+
+
+def test_school_filter_narrows_groups_and_teachers(client, login, activity):
+    login(activity.leader)
+    html = client.get(f"/tallies/?month=2026-11&school={activity.b.id}").get_data(as_text=True)
+    assert "赵老师" in html and "陈老师" not in html
+    csv_text = client.get(f"/tallies/export/teacher.csv?month=2026-11&school={activity.b.id}").get_data().decode("utf-8-sig")
+    assert "t3" in csv_text and "t4" not in csv_text
+    # A school outside the scope is ignored, not an error.
+    login(activity.leader_a)
+    html = client.get(f"/tallies/?month=2026-11&school={activity.c.id}").get_data(as_text=True)
+    assert "王老师" in html and "陈老师" not in html
