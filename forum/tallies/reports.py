@@ -54,6 +54,7 @@ class TallyRow:
 
     @property
     def substantive_rate(self) -> float:
+        """Substantive contributions per member (groups) or per teacher (schools)."""
         return round(self.substantive / self.size, 2) if self.size else 0.0
 
     def api_dict(self) -> dict:
@@ -61,6 +62,7 @@ class TallyRow:
         return {"id": self.id, "name": self.name, **{k: getattr(self, k) for k in COUNT_FIELDS}}
 
     def as_dict(self) -> dict:
+        """Every field and both rates, for exports and bulletin snapshots."""
         data = asdict(self)
         data["total_rate"] = self.total_rate
         data["substantive_rate"] = self.substantive_rate
