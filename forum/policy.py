@@ -452,6 +452,36 @@ def can_delete_attachment(user, att: Attachment) -> bool:
     return can_edit_content(user, att.entry)
 
 
+# --- moderation: flags and the moderation pages ---------------------------------------------------
+
+def _flag_rules():
+    # Imported here: the moderation models import nothing from the policy, but keep the policy
+    # importable before every feature's models are loaded.
+    from forum.moderation.models import Flag
+
+    @rule("read", Flag)
+    def can_read_flag(user, flag) -> bool:
+        """The reporter sees their own report (and its outcome); moderators of its group see it too."""
+        if not signed_in(user):
+            return False
+        return flag.reporter_id == user.id or can_resolve_flag(user, flag)
+
+    @rule("resolve", Flag)
+    def can_resolve_flag(user, flag) -> bool:
+        """Moderators of the flagged content's group (admins for content outside groups)."""
+        if flag.group_id is None:
+            return is_admin(user)
+        from forum.extensions import db
+        return moderates_group(user, db.session.get(Group, flag.group_id))
+
+
+_flag_rules()
+
+
+def hosts_any_group(user) -> bool:
+    return signed_in(user) and any(_membership_map(user).values())
+
+
 # --- site-wide actions (no object) ---------------------------------------------------------------
 
 _SITE_RULES: dict[str, Callable] = {
@@ -460,6 +490,8 @@ _SITE_RULES: dict[str, Callable] = {
     "publish_bulletin": lambda u: is_admin(u) or (signed_in(u) and u.role == "leader"),
     "set_targets": lambda u: is_admin(u) or (signed_in(u) and u.role == "leader"),
     "see_audit": lambda u: is_admin(u) or (signed_in(u) and u.role == "leader"),
+    # The moderation pages (flag queue, audit log): hosts see their groups', leaders their scope's.
+    "moderate_any": lambda u: is_admin(u) or (signed_in(u) and u.role == "leader") or hosts_any_group(u),
     "post": signed_in,
 }
 
