@@ -98,6 +98,10 @@ class ExactPhraseMatcher(SpanWrappingMatcher):
     def copy(self):
         return self.__class__([m.copy() for m in self.ms], self.offsets)
 
+    def supports_block_quality(self):
+        # Skipping by block quality would land on documents without checking the offsets.
+        return False
+
     def replace(self, minquality=0):
         return self if self.is_active() else NullMatcher()
 
@@ -199,17 +203,52 @@ class WhooshBackend:
         ]
         clauses.extend(_filter_clauses(filters))
         q: wq.Query = wq.And(clauses) if len(clauses) > 1 else clauses[0]
+        kwargs: dict = {"sortedby": "created", "reverse": True} if sort == "newest" else {}
         if filters.containers is not None:
-            q = _visibility(q, s, filters.containers)
-            if q is None:
+            restriction = self._visibility(s, filters.containers)
+            if restriction is None:
                 return HitPage(0)
-        kwargs = {"sortedby": "created", "reverse": True} if sort == "newest" else {}
+            kwargs.update(restriction)
         results = s.search(q, limit=offset + limit, **kwargs)
         hits = []
         for i in range(offset, min(offset + limit, results.scored_length())):
             stored = results.fields(i)
             hits.append(Hit(stored["doc_type"], int(stored["doc_id"]), float(results.score(i) or 0.0)))
         return HitPage(len(results), hits)
+
+
+    def _visibility(self, searcher, allowed: frozenset[str]) -> dict | None:
+        """`filter=` or `mask=` docnum sets for readable containers (None: nothing readable).
+
+        The sets are cached per reader and reader's container set, so most requests only look
+        them up; a write to the index opens a new reader and starts a new cache.
+        """
+        reader = searcher.reader()
+        cache = self._local.__dict__.setdefault("vis", {})  # per thread, like the searcher
+        if cache.get("reader") is not reader:
+            cache.clear()
+            cache["reader"] = reader
+            cache["present"] = frozenset(t.decode("utf-8") for t in reader.lexicon("container"))
+        granted = cache["present"] & allowed
+        if not granted:
+            return None
+        denied = cache["present"] - allowed
+        if not denied:
+            return {}
+        key = (granted, denied)
+        hit = cache.get(key)
+        if hit is None:
+            if len(granted) <= len(denied):
+                terms, kind = sorted(granted), "filter"
+            else:
+                terms, kind = sorted(denied), "mask"
+            docs = set(searcher.docs_for_query(wq.Or([wq.Term("container", c) for c in terms])))
+            hit = {kind: docs}
+            if len(cache) > 64:
+                for k in [k for k in cache if isinstance(k, tuple)][:32]:
+                    cache.pop(k, None)
+            cache[key] = hit
+        return hit
 
 
 def _filter_clauses(filters: Filters) -> list[wq.Query]:
@@ -224,20 +263,6 @@ def _filter_clauses(filters: Filters) -> list[wq.Query]:
         end = int(filters.until.timestamp()) if filters.until else None
         out.append(wq.NumericRange("created", start, end))
     return out
-
-
-def _visibility(q: wq.Query, searcher, allowed: frozenset[str]) -> wq.Query | None:
-    """Restrict `q` to readable containers, naming whichever list is shorter: allowed or denied."""
-    present = {t.decode("utf-8") for t in searcher.reader().lexicon("container")}
-    granted = present & allowed
-    denied = present - allowed
-    if not granted:
-        return None
-    if not denied:
-        return q
-    if len(granted) <= len(denied):
-        return wq.And([q, wq.Or([wq.Term("container", c) for c in sorted(granted)])])
-    return wq.AndNot(q, wq.Or([wq.Term("container", c) for c in sorted(denied)]))
 
 
 def _fields(doc: SearchDoc) -> dict:
