@@ -108,11 +108,9 @@ def pivot_counts(by: str, months: tuple[int, int], ids: Iterable[int] | None = N
         if not wanted:
             return {}
         q = q.where(key.in_(sorted(wanted)))
-    out = {}
-    for ident, *counts in _rows(q):
-        if wanted is None or ident in wanted:
-            out[ident] = tuple(int(c or 0) for c in counts)
-    return out
+    if wanted is None:
+        return {row[0]: tuple(row[1:]) for row in _rows(q)}
+    return {row[0]: tuple(row[1:]) for row in _rows(q) if row[0] in wanted}
 
 
 def ledger_counts(by: str, months: tuple[int, int], ids: Iterable[int] | None = None) -> dict[int, dict]:
@@ -120,63 +118,64 @@ def ledger_counts(by: str, months: tuple[int, int], ids: Iterable[int] | None = 
     return {ident: dict(zip(COUNT_FIELDS, counts)) for ident, counts in pivot_counts(by, months, ids).items()}
 
 
-def _names(by: str, ids: set[int] | None) -> dict[int, dict]:
-    """Names, schools and sizes of the teachers, groups or schools in `ids` (None: all)."""
-    out: dict[int, dict] = {}
-    if by == "teacher":
-        schools = dict(_rows(select(School.id, School.name)))
-        q = select(User.id, User.username, User.display_name, User.role, User.school_id)
-        if ids is not None:
-            q = q.where(User.id.in_(sorted(ids)))
-        for uid, username, display, role, sid in _rows(q):
-            out[uid] = {"name": username, "label": display or username, "school": schools.get(sid, ""),
-                        "size": 1, "role": role, "school_id": sid}
-    elif by == "group":
-        sizes = dict(_rows(
-            select(Membership.group_id, func.count()).group_by(Membership.group_id)))
-        q = (select(Group.id, Group.name, School.name, Group.school_id)
-             .outerjoin(School, School.id == Group.school_id))
-        if ids is not None:
-            q = q.where(Group.id.in_(sorted(ids)))
-        for gid, name, school, sid in _rows(q):
-            label = f"{school} · {name}" if school else name
-            out[gid] = {"name": name, "label": label, "school": school or "", "size": sizes.get(gid, 0),
-                        "school_id": sid}
-    else:
-        sizes = dict(_rows(
-            select(User.school_id, func.count()).where(User.role == "teacher", User.school_id.is_not(None))
-            .group_by(User.school_id)))
-        q = select(School.id, School.name)
-        if ids is not None:
-            q = q.where(School.id.in_(sorted(ids)))
-        for sid, name in _rows(q):
-            out[sid] = {"name": name, "label": name, "school": name, "size": sizes.get(sid, 0), "school_id": sid}
+def _teacher_rows(ids: set[int] | None, counts: dict[int, tuple], every_teacher: bool) -> list[TallyRow]:
+    """Rows for users in `ids` (None: every teacher plus anyone who contributed)."""
+    schools = dict(_rows(select(School.id, School.name)))
+    q = select(User.id, User.username, User.display_name, User.school_id, User.role)
+    if ids is not None:
+        q = q.where(User.id.in_(sorted(ids)))
+    zero = (0,) * len(COUNT_FIELDS)
+    out = []
+    for uid, username, display, sid, role in _rows(q):
+        if every_teacher and role != "teacher" and uid not in counts:
+            continue
+        out.append(TallyRow(uid, username, display or username, schools.get(sid, ""), sid, 1,
+                            *counts.get(uid, zero)))
     return out
+
+
+def _group_rows(ids: set[int] | None, counts: dict[int, tuple]) -> list[TallyRow]:
+    """Rows for groups in `ids` (None: all), sized by current membership."""
+    sizes = dict(_rows(select(Membership.group_id, func.count()).group_by(Membership.group_id)))
+    q = select(Group.id, Group.name, School.name, Group.school_id).outerjoin(School, School.id == Group.school_id)
+    if ids is not None:
+        q = q.where(Group.id.in_(sorted(ids)))
+    zero = (0,) * len(COUNT_FIELDS)
+    return [TallyRow(gid, name, f"{school} · {name}" if school else name, school or "", sid, sizes.get(gid, 0),
+                     *counts.get(gid, zero))
+            for gid, name, school, sid in _rows(q)]
+
+
+def _school_rows(ids: set[int] | None, counts: dict[int, tuple]) -> list[TallyRow]:
+    """Rows for schools in `ids` (None: all), sized by their current teachers."""
+    sizes = dict(_rows(select(User.school_id, func.count())
+                       .where(User.role == "teacher", User.school_id.is_not(None)).group_by(User.school_id)))
+    q = select(School.id, School.name)
+    if ids is not None:
+        q = q.where(School.id.in_(sorted(ids)))
+    zero = (0,) * len(COUNT_FIELDS)
+    return [TallyRow(sid, name, name, name, sid, sizes.get(sid, 0), *counts.get(sid, zero))
+            for sid, name in _rows(q)]
 
 
 def tally(by: str, months: tuple[int, int], ids: Iterable[int] | None = None,
           *, include_idle: bool = True) -> list[TallyRow]:
-    """The table by teacher, group or school, sorted by name; idle rows (all zero) included.
+    """The table by teacher, group or school, sorted by school and name; idle rows (all zero) included.
 
-    For teachers, `ids=None` and `include_idle` means every teacher plus anyone with a
-    contribution in the period.
+    For teachers, `ids=None` and `include_idle` means every teacher plus anyone (a leader, an
+    admin) with a contribution in the period.
     """
     if by not in BY:
         raise ValueError(f"by must be one of {BY}")
     wanted = None if ids is None else set(ids)
     counts = pivot_counts(by, months, wanted)
-    if not include_idle:
-        names = _names(by, set(counts))
-    elif wanted is None and by == "teacher":
-        # Every teacher, plus leaders or admins who contributed.
-        names = {k: v for k, v in _names(by, None).items() if v["role"] == "teacher" or k in counts}
+    keys = set(counts) if not include_idle else wanted
+    if by == "teacher":
+        rows = _teacher_rows(keys, counts, every_teacher=include_idle and wanted is None)
+    elif by == "group":
+        rows = _group_rows(keys, counts)
     else:
-        names = _names(by, wanted)
-    rows = []
-    zero = (0,) * len(COUNT_FIELDS)
-    for ident, info in names.items():
-        rows.append(TallyRow(ident, info["name"], info["label"], info["school"], info.get("school_id"),
-                             info["size"], *counts.get(ident, zero)))
+        rows = _school_rows(keys, counts)
     rows.sort(key=lambda r: (r.school, r.label, r.id))
     return rows
 
