@@ -107,7 +107,7 @@ def accuracy(backend, docs: list[SearchDoc], queries: list[str]) -> tuple[float,
     tp = fp = fn = 0
     for q in queries:
         expected = reference(docs, q)
-        page = backend.search(parse_query(q), Filters(), "relevance", 0, len(docs))
+        page = backend.search(parse_query(q), Filters(), "newest", 0, len(docs))
         got = {h.doc_id for h in page.hits}
         tp += len(expected & got)
         fp += len(got - expected)

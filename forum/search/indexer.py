@@ -190,6 +190,14 @@ def ensure_thread(app: Flask) -> IndexerThread | None:
                 t = IndexerThread(app)
                 state["thread"] = t
                 t.start()
+                previous = app.extensions.get("jy_shutdown")
+
+                def shutdown(t=t, previous=previous):
+                    t.stop()
+                    if previous:
+                        previous()
+
+                app.extensions["jy_shutdown"] = shutdown
     return t
 
 

@@ -91,3 +91,17 @@ def test_drafts_are_never_found(app, world):
     assert keys(world["member"], "手风琴") == set()
     assert keys(world["admin"], "手风琴") == set()
     assert draft.id
+
+
+def test_totals_beyond_one_page_count_only_readable_documents(app, client, world):
+    app.config["SEARCH_INDEXER"] = "off"
+    for i in range(30):
+        make_entry(world["public"].blog, world["member"], title=f"口琴{i}", body="口琴合奏")
+        make_entry(world["private"].blog, world["member"], title=f"口琴私{i}", body="口琴合奏")
+    from forum.search import indexer
+
+    indexer.drain(app)
+    data = client.get("/api/v1/search?q=口琴").get_json()
+    assert data["total"] == 30 and len(data["results"]) == 20
+    data = client.get("/api/v1/search?q=口琴&page=2").get_json()
+    assert data["total"] == 30 and len(data["results"]) == 10

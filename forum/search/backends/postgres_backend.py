@@ -19,6 +19,8 @@ from forum.search.backends.base import Filters, Hit, HitPage, SearchDoc
 from forum.search.models import SearchDocument
 
 MAX_POS = 16383
+RANK_CANDIDATES = 2000
+COUNT_CAP = 10_000  # totals are exact up to here; pages never go that deep
 BODY_GAP = 8
 T = SearchDocument.__table__
 
@@ -113,6 +115,8 @@ class PostgresBackend:
             return HitPage(0)
         if filters.containers is not None and not filters.containers:
             return HitPage(0)
+        if offset >= RANK_CANDIDATES:
+            return HitPage(0)
         q = text("CAST(:tsq AS tsquery)").bindparams(tsq=tsquery_text(query))
         conds = [T.c.tsv.op("@@")(q)]
         for col, value in ((T.c.doc_type, filters.doc_type), (T.c.group_id, filters.group_id),
@@ -129,20 +133,23 @@ class PostgresBackend:
                                                              type_=ARRAY(String))))
         where = and_(*conds)
         if sort == "newest":
-            score = literal_column("0.0")
-            order = [T.c.created_at.desc(), T.c.id.desc()]
+            stmt = (select(T.c.doc_type, T.c.doc_id, literal_column("0.0").label("score")).where(where)
+                    .order_by(T.c.created_at.desc(), T.c.id.desc()))
         else:
-            score = func.ts_rank(T.c.tsv, q)
-            order = [score.desc(), T.c.id.desc()]
-        stmt = select(T.c.doc_type, T.c.doc_id, score.label("score")).where(where).order_by(*order)
+            # Rank the newest RANK_CANDIDATES matches: exact for selective queries, and a bounded
+            # cost (ts_rank reads every tsvector) for one-character queries matching half the site.
+            cand = (select(T.c.id, T.c.doc_type, T.c.doc_id, T.c.tsv).where(where)
+                    .order_by(T.c.created_at.desc()).limit(RANK_CANDIDATES).subquery())
+            score = func.ts_rank(cand.c.tsv, q)
+            stmt = select(cand.c.doc_type, cand.c.doc_id, score.label("score")).order_by(score.desc(), cand.c.id.desc())
         stmt = stmt.limit(limit).offset(offset)
-        params: dict = {}
         with self.engine.connect() as conn:
-            rows = conn.execute(stmt, params).all()
+            rows = conn.execute(stmt).all()
             if offset == 0 and len(rows) < limit:
                 total = len(rows)
             else:
-                total = conn.scalar(select(func.count()).select_from(T).where(where), params) or 0
+                capped = select(T.c.id).where(where).limit(COUNT_CAP).subquery()
+                total = conn.scalar(select(func.count()).select_from(capped)) or 0
         return HitPage(total, [Hit(r.doc_type, r.doc_id, float(r.score or 0)) for r in rows])
 
 

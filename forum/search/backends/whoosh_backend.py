@@ -211,11 +211,24 @@ class WhooshBackend:
             kwargs.update(restriction)
         results = s.search(q, limit=offset + limit, **kwargs)
         hits = []
-        for i in range(offset, min(offset + limit, results.scored_length())):
+        scored = results.scored_length()
+        for i in range(offset, min(offset + limit, scored)):
             stored = results.fields(i)
             hits.append(Hit(stored["doc_type"], int(stored["doc_id"]), float(results.score(i) or 0.0)))
-        return HitPage(len(results), hits)
-
+        if scored < offset + limit:
+            total = scored  # the heap never filled, so nothing was skipped: exact
+        else:
+            # Not len(results): with block-quality skipping Whoosh recounts without the filter.
+            ids = s.docs_for_query(q)
+            if "filter" in kwargs:
+                allowed = kwargs["filter"]
+                total = sum(1 for d in ids if d in allowed)
+            elif "mask" in kwargs:
+                masked = kwargs["mask"]
+                total = sum(1 for d in ids if d not in masked)
+            else:
+                total = sum(1 for _ in ids)
+        return HitPage(total, hits)
 
     def _visibility(self, searcher, allowed: frozenset[str]) -> dict | None:
         """`filter=` or `mask=` docnum sets for readable containers (None: nothing readable).
