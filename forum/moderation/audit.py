@@ -126,8 +126,8 @@ def _before_flush(session: Session, _ctx, _instances) -> None:
         if isinstance(obj, Revision) and obj.is_moderator_edit \
                 and not _already(session, obj.target_type, obj.target_id, "edit"):
             target = _revision_target(session, obj)
-            if target is None:
-                continue
+            if target is None or not _editor_moderates(session, obj.editor_id, target):
+                continue  # e.g. a lead speaker writing the draft on the host's preparation thread
             audit(obj.editor_id, "edit", target,
                   before={"title": obj.title, "body": obj.body},
                   after={"title": getattr(target, "title", ""), "body": target.body})
@@ -139,6 +139,14 @@ def _revision_target(session: Session, rev):
 
     model = {"entry": Entry, "thread": Thread, "post": Post}.get(rev.target_type)
     return session.get(model, rev.target_id) if model is not None else None
+
+
+def _editor_moderates(session: Session, editor_id: int | None, target) -> bool:
+    from forum.auth.models import User
+    from forum.policy import moderates_content
+
+    editor = session.get(User, editor_id) if editor_id is not None else None
+    return editor is not None and moderates_content(editor, target)
 
 
 def _forget(session: Session, *_args) -> None:
