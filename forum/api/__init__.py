@@ -6,6 +6,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 def init_app(app) -> None:
     from forum.api import core  # noqa: F401  (registers the foundation endpoints on bp)
+    from forum.api import openapi  # noqa: F401  (GET /api/v1/openapi.json)
     from forum.extensions import csrf
 
     csrf.exempt(bp)

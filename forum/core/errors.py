@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,19 @@ def error_response(status: int, message: str | None = None, code: str | None = N
     return resp if not headers else (resp[0], status, headers)
 
 
+class IdConverter(IntegerConverter):
+    """`<int:…>` ids beyond a database integer are not found (404), not an overflow 500."""
+
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        # The largest id an INTEGER primary key holds on PostgreSQL; 0 matches no row, so 404.
+        return number if number <= 2**31 - 1 else 0
+
+
 def init_app(app) -> None:
+    # Before any blueprint is registered: rules bind their converters when they are added.
+    app.url_map.converters["int"] = IdConverter
+
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):
         return error_response(exc.status, exc.message, exc.code, exc.field, exc.headers)
