@@ -251,13 +251,14 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--small", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=9)
+    parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL",
                                                            "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
     args = parser.parse_args()
     print(f"tallies benchmark: {SCHOOLS} schools, {GROUPS} groups, {TEACHERS} teachers, {MONTHS} months; "
           f"measured month {LAST_MONTH} holds {args.rows // MONTHS:,} rows in every run")
-    print("report times in ms: best of N (median in brackets)")
+    print(f"report times in ms: best of {args.repeat} (median in brackets); "
+          f"load average at start {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"{'backend':<9} {'rows':>10} {'load s':>7} {'teacher ms':>17} {'group ms':>17} {'school ms':>17}")
     all_results = []
     with tempfile.TemporaryDirectory(prefix="jy-bench-") as tmp:
@@ -281,7 +282,8 @@ def main() -> None:
             ok = ok and verdict == "ok"
             print(f"{backend:<9} by {by:<8} 1M/100k = {ratio:.2f}×, 1M = {large[by]:.1f} ms "
                   f"({large[f'{by}_rows']} rows)  {verdict}")
-    print("goal (each < 100 ms, 1M within 1.5× of 100k):", "met" if ok else "MISSED")
+    print("goal (each < 100 ms, 1M within 1.5× of 100k):", "met" if ok else "MISSED",
+          f"· load average at end {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 
 if __name__ == "__main__":
