@@ -5,7 +5,7 @@ from flask import jsonify, request
 from flask_babel import gettext as _
 
 from forum.api import bp
-from forum.api.auth import api_user, json_body, require_user
+from forum.api.auth import api_user, json_body, require_user, text_field
 from forum.auth.models import User
 from forum.boards.models import Board
 from forum.core.errors import fail
@@ -109,6 +109,18 @@ def api_moderation_move(obj_id: int):
         fail(422, _("字段 board_id 必须是整数。"), field="board_id")
     services.move_thread(thread, api_user(), db.session.get(Board, board_id), _str(data, "note") or "")
     return jsonify(_state(thread))
+
+
+@bp.route("/moderation/<any(thread, post):kind>/<int:obj_id>/edit", methods=["POST"])
+@require_user
+def api_moderation_edit(kind: str, obj_id: int):
+    """Edit a thread or reply: {"body", "title"? (threads)}; a moderator's edit is kept as a marked revision."""
+    obj = services.load_content(kind, obj_id, api_user(), "edit")
+    data = json_body()
+    body = text_field(data, "body")
+    title = text_field(data, "title", required=False, max_len=200, default="") or None if kind == "thread" else None
+    services.edit_as_moderator(obj, api_user(), body=body, title=title)
+    return jsonify({**_state(obj), "body": obj.body, "version": obj.version})
 
 
 @bp.route(f"/moderation/<{KINDS}:kind>/<int:obj_id>/flag", methods=["POST"])

@@ -295,8 +295,9 @@ def edit_as_moderator(obj, actor, *, body: str, title: str | None = None):
     if not isinstance(obj, (Thread, Post)):
         fail(404)
     _check(actor, "edit", obj)
-    audit(actor.id, "edit", obj, before={"title": getattr(obj, "title", ""), "body": obj.body},
-          after={"title": title if title is not None else getattr(obj, "title", ""), "body": body})
+    if actor.id != obj.author_id:  # an author's own edit is not moderation
+        audit(actor.id, "edit", obj, before={"title": getattr(obj, "title", ""), "body": obj.body},
+              after={"title": title if title is not None else getattr(obj, "title", ""), "body": body})
     if isinstance(obj, Thread):
         return _commit_or_undo(boards.edit_thread, obj, actor, title if title is not None else obj.title, body)
     return _commit_or_undo(boards.edit_post, obj, actor, body)

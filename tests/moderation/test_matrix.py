@@ -110,10 +110,14 @@ ROUTES = [
        json={"body": "矩阵评论"}),
     _r("create", "guestbook", "html", "blogs.add_guestbook_message", "POST", "/blogs/{blog}/guestbook",
        data={"body": "矩阵留言"}),
-    # edit (the editor pages; the API has no edit endpoints)
+    # edit: the editor pages, and the moderation API's edit endpoint
     _r("edit", "entry", "html", "blogs.edit_entry", "GET", "/blogs/entries/{entry}/edit"),
     _r("edit", "thread", "html", "boards.edit_thread", "GET", "/boards/threads/{thread}/edit"),
     _r("edit", "post", "html", "boards.edit_post", "GET", "/boards/posts/{post}/edit"),
+    _r("edit", "thread", "api", "POST moderation/thread/{id}/edit", "POST", "/api/v1/moderation/thread/{thread}/edit",
+       json={"body": "关于单元整体教学的讨论（已修订）"}, mutates=True),
+    _r("edit", "post", "api", "POST moderation/post/{id}/edit", "POST", "/api/v1/moderation/post/{post}/edit",
+       json={"body": "单元整体教学要先梳理目标（已修订）。"}, mutates=True),
     # delete: the features' own routes, the moderation routes, the API
     _r("delete", "entry", "html", "blogs.delete_entry", "POST", "/blogs/entries/{entry}/delete", data=REASON,
        mutates=True),
