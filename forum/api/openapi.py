@@ -237,6 +237,9 @@ def build_spec() -> dict:
             tag="tallies")},
         "/openapi.json": {"get": op("This document", 200, {"type": "object"}, (429,), public=True, tag="meta")},
     }
+    from forum.moderation.openapi import add_paths  # moderation documents its own endpoints
+
+    add_paths(paths, SCHEMAS)
     error_body = {"application/json": {"schema": ref("Error")}}
     responses = {f"E{code}": {"description": text, "content": error_body} for code, text in ERROR_TEXT.items()}
     for code in (429, 503):

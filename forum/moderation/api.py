@@ -17,7 +17,14 @@ from forum.moderation.models import AuditLog, Flag
 from forum.org.models import Group
 from forum.policy import can
 
-KINDS = "any(entry, comment, guestbook, thread, post)"
+KINDS = ("entry", "comment", "guestbook", "thread", "post")
+
+
+def _load(kind: str, obj_id: int, action: str = "read", kinds=KINDS):
+    """Content named by the path: unknown kinds and ids are 404 like invisible ones."""
+    if kind not in kinds:
+        fail(404)
+    return services.load_content(kind, obj_id, api_user(), action)
 
 
 def _body() -> dict:
@@ -58,39 +65,41 @@ def _state(obj) -> dict:
     return out
 
 
-@bp.route(f"/moderation/<{KINDS}:kind>/<int:obj_id>/delete", methods=["POST"])
+@bp.route("/moderation/<kind>/<int:obj_id>/delete", methods=["POST"])
 @require_user
 def api_moderation_delete(kind: str, obj_id: int):
     """Soft-delete any content: {"reason","note"?} (reason codes: ethics, spam, duplicate, offtopic, other)."""
-    obj = services.load_content(kind, obj_id, api_user(), "delete")
+    obj = _load(kind, obj_id, "delete")
     data = _body()
     services.delete_content(obj, api_user(), _str(data, "reason"), _str(data, "note") or "")
     return jsonify(_state(obj))
 
 
-@bp.route(f"/moderation/<{KINDS}:kind>/<int:obj_id>/restore", methods=["POST"])
+@bp.route("/moderation/<kind>/<int:obj_id>/restore", methods=["POST"])
 @require_user
 def api_moderation_restore(kind: str, obj_id: int):
     """Restore soft-deleted content."""
-    obj = services.load_content(kind, obj_id, api_user(), "restore")
+    obj = _load(kind, obj_id, "restore")
     services.restore_content(obj, api_user())
     return jsonify(_state(obj))
 
 
-@bp.route(f"/moderation/<{KINDS}:kind>/<int:obj_id>", methods=["DELETE"])
+@bp.route("/moderation/<kind>/<int:obj_id>", methods=["DELETE"])
 @require_user
 def api_moderation_purge(kind: str, obj_id: int):
     """Remove content for good (admins only; logged)."""
-    obj = services.load_content(kind, obj_id, api_user(), "purge")
+    obj = _load(kind, obj_id, "purge")
     services.purge_content(obj, api_user())
     return "", 204
 
 
-@bp.route("/moderation/<any(entry, thread):kind>/<int:obj_id>/<any(pin, lock, feature):what>", methods=["POST"])
+@bp.route("/moderation/<kind>/<int:obj_id>/pin", methods=["POST"], defaults={"what": "pin"})
+@bp.route("/moderation/<kind>/<int:obj_id>/lock", methods=["POST"], defaults={"what": "lock"})
+@bp.route("/moderation/<kind>/<int:obj_id>/feature", methods=["POST"], defaults={"what": "feature"})
 @require_user
 def api_moderation_toggle(kind: str, obj_id: int, what: str):
     """Pin / lock / feature: {"value": true|false} (absent: flip)."""
-    obj = services.load_content(kind, obj_id, api_user())
+    obj = _load(kind, obj_id, kinds=("entry", "thread"))
     value = _body().get("value")
     if value is not None and not isinstance(value, bool):
         fail(422, _("字段 value 必须是 true 或 false。"), field="value")
@@ -102,20 +111,21 @@ def api_moderation_toggle(kind: str, obj_id: int, what: str):
 @require_user
 def api_moderation_move(obj_id: int):
     """Move a thread: {"board_id"} (a board in the caller's scope)."""
-    thread = services.load_content("thread", obj_id, api_user(), "move")
+    thread = _load("thread", obj_id, "move")
     data = json_body()
     board_id = data.get("board_id")
     if isinstance(board_id, bool) or not isinstance(board_id, int):
         fail(422, _("字段 board_id 必须是整数。"), field="board_id")
-    services.move_thread(thread, api_user(), db.session.get(Board, board_id), _str(data, "note") or "")
+    board = db.session.get(Board, board_id) if 1 <= board_id < 2**31 else None
+    services.move_thread(thread, api_user(), board, _str(data, "note") or "")
     return jsonify(_state(thread))
 
 
-@bp.route("/moderation/<any(thread, post):kind>/<int:obj_id>/edit", methods=["POST"])
+@bp.route("/moderation/<kind>/<int:obj_id>/edit", methods=["POST"])
 @require_user
 def api_moderation_edit(kind: str, obj_id: int):
     """Edit a thread or reply: {"body", "title"? (threads)}; a moderator's edit is kept as a marked revision."""
-    obj = services.load_content(kind, obj_id, api_user(), "edit")
+    obj = _load(kind, obj_id, "edit", kinds=("thread", "post"))
     data = json_body()
     body = text_field(data, "body")
     title = text_field(data, "title", required=False, max_len=200, default="") or None if kind == "thread" else None
@@ -123,11 +133,11 @@ def api_moderation_edit(kind: str, obj_id: int):
     return jsonify({**_state(obj), "body": obj.body, "version": obj.version})
 
 
-@bp.route(f"/moderation/<{KINDS}:kind>/<int:obj_id>/flag", methods=["POST"])
+@bp.route("/moderation/<kind>/<int:obj_id>/flag", methods=["POST"])
 @require_user
 def api_moderation_flag(kind: str, obj_id: int):
     """Report content: {"reason","note"?} → 201."""
-    obj = services.load_content(kind, obj_id, api_user(), "flag")
+    obj = _load(kind, obj_id, "flag")
     data = json_body()
     flag = flag_service.flag_content(api_user(), obj, _str(data, "reason"), _str(data, "note") or "")
     return jsonify(flag_json(flag)), 201
