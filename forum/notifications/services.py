@@ -94,6 +94,12 @@ def _load_targets(rows) -> dict[tuple[str, int], object]:
     from forum.boards.models import Post, Thread
 
     models = {"thread": Thread, "post": Post, "entry": Entry, "comment": Comment, "guestbook": GuestbookMessage}
+    try:
+        from forum.moderation.models import Flag
+
+        models["flag"] = Flag
+    except ImportError:  # the moderation feature is optional
+        pass
     wanted: dict[str, set[int]] = {}
     for n in rows:
         if n.target_type in models:
@@ -147,7 +153,9 @@ def visible(user, rows) -> list[dict]:
     """The notifications of `rows` whose target `user` may still read, each with its text and link.
 
     Text is built now from the current target, so an edited or hidden target never leaks
-    through an old notification.
+    through an old notification. Two kinds speak of things the reader may no longer read, by
+    design: a moderation action on the reader's own content (they wrote it; they are told what
+    happened and why, with no link), and the outcome of the reader's own flag.
     """
     from flask_babel import gettext as _
 
@@ -160,21 +168,61 @@ def visible(user, rows) -> list[dict]:
         if obj is None:
             continue
         try:
-            if not can(user, "read", obj):
-                continue
+            readable = can(user, "read", obj)
         except LookupError:
-            continue
-        title, url = _title_and_url(obj, n.target_type)
-        key = n.kind
-        if n.kind == "reply" and n.reason_code == "adopted":
-            key = "adopted"
-        elif n.kind == "prep_expected" and n.reason_code == "discussing":
-            key = "prep_discussing"
+            readable = False
         actor = n.actor.display_name if n.actor is not None else _("系统")
-        text = _text(key, actor, title)
+        if readable:
+            title, url = _title_and_url(obj, n.target_type)
+            key = n.kind
+            if n.kind == "reply" and n.reason_code == "adopted":
+                key = "adopted"
+            elif n.kind == "prep_expected" and n.reason_code == "discussing":
+                key = "prep_discussing"
+            text = _text(key, actor, title)
+        elif n.kind == "moderation" and getattr(obj, "author_id", None) == user.id:
+            text, url = _text("moderation", actor, _own_label(user, obj, n.target_type)), ""
+        elif n.kind == "flag_outcome" and n.target_type == "flag" and getattr(obj, "reporter_id", None) == user.id:
+            text, url = _flag_text(n.reason_code), ""
+        else:
+            continue
         out.append({"id": n.id, "kind": n.kind, "text": text, "url": url, "created_at": n.created_at,
-                    "read": n.read_at is not None, "reason_code": n.reason_code, "note": n.note})
+                    "read": n.read_at is not None, "reason_code": n.reason_code, "note": n.note,
+                    "reason": _reason_label(n.reason_code)})
     return out
+
+
+def _own_label(user, obj, kind: str) -> str:
+    """How to name the reader's own (now hidden) content without showing anything else hidden."""
+    from flask_babel import gettext as _
+
+    from forum.policy import can
+
+    if kind in ("thread", "entry"):
+        return obj.title
+    if kind == "post":
+        return obj.thread.title if can(user, "read", obj.thread) else _("你的回帖")
+    if kind == "comment":
+        return obj.entry.title if can(user, "read", obj.entry) else _("你的评论")
+    return _("你的留言")
+
+
+def _flag_text(outcome: str | None) -> str:
+    from flask_babel import gettext as _
+
+    if outcome == "deleted":
+        return _("你举报的内容已被删除，感谢你的举报。")
+    return _("你的举报已处理：经核查，被举报内容未违反规定。")
+
+
+def _reason_label(code: str | None) -> str:
+    """The Chinese label of a deletion reason code (translated), or ""."""
+    from flask_babel import gettext as _
+
+    from forum.core.content import DELETE_REASONS
+
+    label = DELETE_REASONS.get(code or "")
+    return _(label) if label else ""
 
 
 def unread_count(user, cap: int = 99) -> int:

@@ -130,3 +130,16 @@ def test_prep_notifications_for_expected_participants(app, db):
     assert _kinds(c) == ["prep_concluded", "prep_expected", "prep_expected"]
     texts = [n["text"] for n in notes.visible(c, Notification.query.filter_by(user_id=c.id).all())]
     assert any("已定稿" in t for t in texts) and any("开始研讨" in t for t in texts)
+
+
+def test_author_is_told_when_host_deletes_their_post_without_a_link(app, db, client, login):
+    group, host, lead, (a, b, c) = prep_group(3)
+    thread = make_thread(group.board, a, title="讨论帖")
+    post = services.reply(thread, b, "不合适的回帖")
+    services.delete_post(post, host, "ethics", "请注意措辞")
+    login(b)
+    html = client.get("/notifications/").get_data(as_text=True)
+    assert "主持人处理了你的内容：讨论帖" in html and "违背教师职业道德" in html and "请注意措辞" in html
+    assert f"/boards/posts/{post.id}" not in html
+    # others' notifications about that post (the thread author's reply notice) are hidden
+    assert notes.unread_count(a) == 0
