@@ -70,11 +70,10 @@ def dashboard():
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     pages = max((len(teacher_rows) + TEACHERS_PER_PAGE - 1) // TEACHERS_PER_PAGE, 1)
     page = min(page, pages)
-    labels = {by: {r.id: r.label for r in board.tables.get(by, [])} for by in ("school", "group")}
-    charts = {by: {ident: trend_svg(board.trend_months, series,
-                                    title=f'{labels[by].get(ident, "")} · {_("近12个月趋势")}',
-                                    total_label=_("合计"), substantive_label=_("实质性"))
-                   for ident, series in (board.trends.get(by) or {}).items()}
+    charts = {by: {r.id: trend_svg(board.trend_months, board.trends[by].get(r.id, {}),
+                                   title=f'{r.label} · {_("近12个月趋势")}',
+                                   total_label=_("合计"), substantive_label=_("实质性"))
+                   for r in board.tables.get(by, [])} if by in board.trends else {}
               for by in ("school", "group")}
     return render_template(
         "tallies/dashboard.html", board=board, period=period, tables=tables,
