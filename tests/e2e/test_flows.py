@@ -51,3 +51,62 @@ def test_teacher_writes_reflection_with_attachment_and_finds_it(visit, accounts)
     page.locator("main").get_by_role("link", name=re.compile("蒲公英信箱")).first.wait_for()
     v.shot("search")
     assert not v.console_errors, v.console_errors
+
+
+def test_lesson_prep_from_draft_to_summary_on_group_blog(visit, accounts):
+    """(b) a lead speaker drafts a 集体备课, two members reply, the host adopts and concludes."""
+    lead_name, first_name, second_name = accounts["members"][1:4]
+    title = "集体备课：三年级上册第七单元《大自然的声音》"
+    lead = visit("lead", lead_name)
+    page = lead.page
+    page.goto(f"/boards/{accounts['board_id']}/new")
+    page.get_by_label("类型").select_option("prep")
+    page.get_by_label("标题").fill(title)
+    page.get_by_label("课题/单元").fill("第七单元《大自然的声音》")
+    page.locator("form.thread-form").get_by_role("button", name="发布").click()
+    page.wait_for_load_state()
+    assert re.search(r"/boards/threads/\d+", page.url), page.url
+    thread_url = page.url.split("#")[0]
+    page.get_by_role("link", name="发布初稿并开始研讨").click()
+    page.get_by_label(re.compile("初稿")).fill(
+        "## 教学重点\n\n感受课文描写声音的生动语言。\n\n## 教学难点\n\n仿照课文，写一写自己听到的声音。")
+    lead.shot("draft")
+    page.get_by_role("button", name="发布初稿并开始研讨").click()
+    page.wait_for_load_state()
+    page.get_by_text("感受课文描写声音的生动语言").wait_for()
+
+    replies = {first_name: "建议增加“听声音猜事物”的游戏导入，激发兴趣。",
+               second_name: "第二课时可以让学生录下校园里的声音，再进行仿写。"}
+    for name, body in replies.items():
+        member = visit(f"member-{name}", name)
+        member.page.goto(thread_url)
+        member.page.get_by_label("回复内容").fill(body)
+        member.page.locator("form.reply-form").get_by_role("button", name="回复").click()
+        member.page.wait_for_load_state()
+        member.page.locator("article.post", has_text=body).wait_for()
+
+    host = visit("host", accounts["host"])
+    page = host.page
+    page.goto(thread_url)
+    post = page.locator("article.post", has_text=replies[first_name])
+    post.get_by_role("button", name="采纳", exact=True).click()
+    page.wait_for_load_state()
+    page.locator("article.post.adopted", has_text=replies[first_name]).wait_for()
+    host.shot("adopted")
+    page.get_by_role("link", name="定稿", exact=True).click()
+    summary = page.get_by_label(re.compile("集体备课纪要"))
+    assert "听声音猜事物" in summary.input_value()  # prefilled from the adopted reply
+    summary.fill(summary.input_value() + "\n\n## 共识\n\n以“听声音猜事物”导入，第二课时开展校园声音仿写。")
+    page.get_by_role("button", name="定稿并发布").click()
+    page.wait_for_load_state()
+    page.get_by_text("已定稿，纪要已发布到组博客。").wait_for()
+    host.shot("concluded")
+
+    page.goto(f"/blogs/{accounts['blog_id']}")
+    link = page.locator("main").get_by_role("link", name=re.compile("大自然的声音")).first
+    link.click()
+    page.wait_for_load_state()
+    page.get_by_text("校园声音仿写").first.wait_for()
+    host.shot("summary-entry")
+    for v in (lead, host):
+        assert not v.console_errors, v.console_errors
