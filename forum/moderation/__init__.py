@@ -11,8 +11,19 @@ ACTION_LABELS = {
 
 
 def reason_label(code: str | None) -> str:
-    """The Chinese label of a delete/flag reason code (the code itself if unknown)."""
-    return DELETE_REASONS.get(code or "", code or "")
+    """The translated label of a delete/flag reason code ("" for other codes, e.g. "pinned:1")."""
+    from flask_babel import gettext
+
+    label = DELETE_REASONS.get(code or "", "")
+    return gettext(label) if label else ""
+
+
+def action_label(action: str) -> str:
+    """The translated name of an audit log action."""
+    from flask_babel import gettext
+
+    label = ACTION_LABELS.get(action)
+    return gettext(label) if label else action
 
 
 def init_app(app) -> None:
@@ -25,7 +36,7 @@ def init_app(app) -> None:
     audit.install()
     app.register_blueprint(views.bp)
     app.jinja_env.globals["reason_label"] = reason_label
-    app.jinja_env.globals["action_label"] = lambda action: ACTION_LABELS.get(action, action)
+    app.jinja_env.globals["action_label"] = action_label
 
     def _flag_counter(user) -> dict:
         return {"flags": open_flag_count(user) if can(user, "moderate_any") else 0}
