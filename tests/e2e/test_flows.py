@@ -110,3 +110,106 @@ def test_lesson_prep_from_draft_to_summary_on_group_blog(visit, accounts):
     host.shot("summary-entry")
     for v in (lead, host):
         assert not v.console_errors, v.console_errors
+
+
+def _first_entry_id(live_server, blog_id: int) -> int:
+    """A published entry of the group blog to comment on."""
+    import sqlalchemy as sa
+
+    from forum.blogs.models import Entry
+    from forum.extensions import db
+
+    with live_server.app.app_context():
+        return db.session.scalar(sa.select(Entry.id).where(Entry.blog_id == blog_id, Entry.status == "published",
+                                                           Entry.deleted_at.is_(None)).order_by(Entry.id.desc()))
+
+
+def test_host_deletes_comment_with_reason_and_author_is_notified(visit, accounts, live_server):
+    """(c) a host deletes a comment with the reason 违背教师职业道德; its author sees the notification."""
+    entry_id = _first_entry_id(live_server, accounts["blog_id"])
+    author_name = accounts["members"][4]
+    body = "这种做法太死板了，学生根本学不会。"
+    author = visit("author", author_name)
+    author.page.goto(f"/blogs/entries/{entry_id}")
+    author.page.locator("#comment-form").get_by_role("textbox").fill(body)
+    author.page.locator("#comment-form").get_by_role("button", name="发表评论").click()
+    author.page.wait_for_load_state()
+    author.page.locator("li.comment", has_text=body).wait_for()
+
+    host = visit("host", accounts["host"])
+    page = host.page
+    page.on("dialog", lambda d: d.accept())
+    page.goto(f"/blogs/entries/{entry_id}")
+    comment = page.locator("li.comment", has_text=body)
+    comment.locator("summary", has_text="删除").click()
+    comment.get_by_label("删除原因").select_option(label="违背教师职业道德")
+    note = comment.get_by_label("说明")
+    if note.count():
+        note.fill("请注意对学生的评价用语。")
+    host.shot("delete-with-reason")
+    comment.get_by_role("button", name="确认删除").click()
+    page.wait_for_load_state()
+    page.locator("li.comment.is-deleted", has_text=body).wait_for()  # moderators still see it, marked
+    host.shot("deleted")
+
+    author.page.goto(f"/blogs/entries/{entry_id}")
+    assert author.page.locator("li.comment", has_text=body).count() == 0  # hidden from everyone else
+    author.page.get_by_role("link", name=re.compile("通知")).click()
+    author.page.wait_for_load_state()
+    notice = author.page.locator("li.notif", has_text="违背教师职业道德")
+    notice.first.wait_for()
+    author.shot("notification")
+
+
+def test_leader_switches_month_downloads_xlsx_and_publishes_bulletin(visit, accounts):
+    """(d) a leader opens /tallies/, switches month, downloads the XLSX and publishes the bulletin."""
+    leader = visit("leader", accounts["leader"])
+    page = leader.page
+    page.goto("/tallies/")
+    leader.shot("dashboard")
+    month_select = page.get_by_label("月份")
+    month = month_select.locator("option").nth(2).get_attribute("value")
+    month_select.select_option(month)
+    page.locator("form.tally-picker", has=month_select).get_by_role("button", name="查看").click()
+    page.wait_for_url(re.compile(rf"month={month}"))
+    page.locator("h1", has_text=f"{int(month[:4])}年{int(month[5:])}月").wait_for()
+    leader.shot("month")
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Excel (XLSX)").first.click()
+    download = info.value
+    assert download.suggested_filename.endswith(".xlsx")
+    assert open(download.path(), "rb").read(2) == b"PK"  # a zip container, as XLSX is
+    page.get_by_role("link", name="发布本月通报").click()
+    page.wait_for_load_state()
+    assert page.get_by_label("月份").input_value() == month
+    page.get_by_label("标题").fill(f"{month} 教研工作月度通报（端到端测试）")
+    page.get_by_label(re.compile("领导寄语")).fill("各教研组集体备课扎实，请继续保持。")
+    leader.shot("publish")
+    page.locator("main form").get_by_role("button", name="发布").click()
+    page.wait_for_load_state()
+    assert re.search(r"/tallies/bulletins/\d+$", page.url), page.url
+    page.get_by_text("通报已发布。").wait_for()
+    leader.shot("bulletin")
+    page.emulate_media(media="print")
+    leader.shot("bulletin-print")
+    assert not leader.console_errors, leader.console_errors
+
+
+def test_english_switch_changes_the_interface(visit):
+    """(e) the English switch turns the interface to English, and back."""
+    v = visit("visitor")
+    page = v.page
+    page.goto("/")
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    nav = page.get_by_role("navigation", name="主导航")
+    assert nav.get_by_role("link", name="首页").is_visible()
+    page.get_by_role("button", name="English").click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "en"
+    nav = page.get_by_role("navigation", name=re.compile("^Main", re.I))
+    assert nav.get_by_role("link", name="Home").is_visible()
+    assert page.get_by_role("button", name="Search").is_visible()
+    v.shot("english")
+    page.get_by_role("button", name="中文").click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
