@@ -148,9 +148,10 @@ def _group_arg() -> Group | None:
     if raw in (None, ""):
         return None
     try:
-        group = db.session.get(Group, int(raw))
+        group_id = int(raw)
     except ValueError:
         fail(422, _("参数 group 必须是整数。"), field="group")
+    group = db.session.get(Group, group_id) if 1 <= group_id < 2**31 else None
     if group is None or not can(api_user(), "read", group):
         fail(404)
     if not can(api_user(), "see_audit", group):
@@ -191,7 +192,7 @@ def api_moderation_audit():
         fail(403)
     stmt = visible_log(api_user(), group.id if group else None)
     before = request.args.get("before", type=int)
-    if before:
+    if before and 1 <= before < 2**31:
         stmt = stmt.where(AuditLog.id < before)
     return jsonify({"entries": [audit_json(a) for a in db.session.scalars(stmt.limit(100))]})
 

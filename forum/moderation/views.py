@@ -56,7 +56,7 @@ def _group_arg() -> Group | None:
     raw = request.args.get("group", type=int)
     if raw is None:
         return None
-    group = db.session.get(Group, raw)
+    group = db.session.get(Group, raw) if 1 <= raw < 2**31 else None
     if group is None or not can(current_user, "read", group):
         fail(404)
     if not can(current_user, "see_audit", group):
@@ -227,7 +227,7 @@ def audit_log():
         fail(403)
     stmt = visible_log(current_user, group.id if group else None)
     before = request.args.get("before", type=int)
-    if before:
+    if before and 1 <= before < 2**31:
         stmt = stmt.where(AuditLog.id < before)
     rows = db.session.scalars(stmt.limit(PER_PAGE + 1)).all()
     more = len(rows) > PER_PAGE
