@@ -8,6 +8,8 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from forum.tallies.models import METRICS
 
+METRIC_LABELS = {key: spec["label"] for key, spec in METRICS.items()}
+
 
 class TargetRowForm(FlaskForm):
     """One target: what, over which period, how many."""
@@ -15,7 +17,7 @@ class TargetRowForm(FlaskForm):
     class Meta:
         csrf = False  # the enclosing form carries the token
 
-    metric = SelectField(_l("指标"), choices=[(k, _l(v["label"])) for k, v in METRICS.items()])
+    metric = SelectField(_l("指标"), choices=[(key, _l(label)) for key, label in METRIC_LABELS.items()])
     period = SelectField(_l("周期"), choices=[("month", _l("每月")), ("semester", _l("每学期"))])
     threshold = IntegerField(_l("目标值"), validators=[Optional(), NumberRange(0, 10000)])
     is_active = BooleanField(_l("启用"), default=True)

@@ -13,13 +13,23 @@ from forum.extensions import db
 if TYPE_CHECKING:
     from forum.auth.models import User
 
+
+
+def mark(text: str) -> str:
+    """Marks a msgid for extraction (imported as `_l`, a keyword of scripts/i18n.py); translated where shown."""
+    return text
+
+
+_l = mark
+
+
 # What a target measures, for whom, over which period. Labels are msgids (Chinese).
 METRICS: dict[str, dict[str, str]] = {
-    "concluded_preps": {"subject": "group", "label": "完成集体备课（次）"},
-    "theme_contributions": {"subject": "group", "label": "月度主题下的贡献（条）"},
-    "group_substantive": {"subject": "group", "label": "实质性贡献（条）"},
-    "substantive_entries": {"subject": "teacher", "label": "实质性博文（篇）"},
-    "teacher_substantive": {"subject": "teacher", "label": "实质性贡献（条）"},
+    "concluded_preps": {"subject": "group", "label": _l("完成集体备课（次）")},
+    "theme_contributions": {"subject": "group", "label": _l("月度主题下的贡献（条）")},
+    "group_substantive": {"subject": "group", "label": _l("实质性贡献（条）")},
+    "substantive_entries": {"subject": "teacher", "label": _l("实质性博文（篇）")},
+    "teacher_substantive": {"subject": "teacher", "label": _l("实质性贡献（条）")},
 }
 SUBJECTS = ("group", "teacher")
 PERIODS = ("month", "semester")

@@ -12,9 +12,10 @@ from forum.extensions import db
 from forum.policy import can
 from forum.tallies import reports
 from forum.tallies.models import DEFAULT_TARGETS, METRICS, PERIODS, Target
+from forum.tallies.models import mark as _l
 from forum.tallies.periods import Period, semester_of
 
-STATUS_LABELS = {"met": "已达标", "on_track": "进度正常", "behind": "落后"}
+STATUS_LABELS = {"met": _l("已达标"), "on_track": _l("进度正常"), "behind": _l("落后")}
 
 
 def current_targets(active_only: bool = True) -> list[Target]:

@@ -17,14 +17,15 @@ from forum.tallies import targets as targets_service
 from forum.tallies.charts import trend_svg
 from forum.tallies.forms import BulletinForm, TargetsForm
 from forum.tallies.models import METRICS, Bulletin
+from forum.tallies.models import mark as _l
 from forum.tallies.periods import Period, parse_period, recent_months, recent_semesters
 
 bp = Blueprint("tallies", __name__, url_prefix="/tallies")
 
 TEACHERS_PER_PAGE = 100
-TABLE_TITLES = {"school": "按学校统计", "group": "按教研组统计", "teacher": "按教师统计",
-                "idle": "零实质性贡献的教师", "ranking-school": "学校排名", "ranking-group": "教研组排名",
-                "targets": "目标完成情况"}
+TABLE_TITLES = {"school": _l("按学校统计"), "group": _l("按教研组统计"), "teacher": _l("按教师统计"),
+                "idle": _l("零实质性贡献的教师"), "ranking-school": _l("学校排名"),
+                "ranking-group": _l("教研组排名"), "targets": _l("目标完成情况")}
 
 
 def _require_signed_in():
@@ -113,7 +114,8 @@ def _sheet(board: services.Dashboard, name: str) -> exports.Sheet | None:
     summaries = []
     for s in board.targets:
         data = s.as_dict()
-        data["metric_label"] = _(s.target.metric_label)
+        label = s.target.metric_label
+        data["metric_label"] = _(label)
         summaries.append(data)
     return exports.targets_sheet(summaries, title, _status_label)
 
@@ -242,7 +244,8 @@ def export_bulletin(bulletin_id: int, name: str, fmt: str):
     elif name == "targets":
         items = bulletin_service.snapshot_targets(bulletin)
         for item in items:
-            item["metric_label"] = _(item["metric_label"])
+            label = item["metric_label"]
+            item["metric_label"] = _(label)
         sheet = exports.targets_sheet(items, title, _status_label)
     else:
         abort(404)
