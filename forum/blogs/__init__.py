@@ -19,29 +19,41 @@ def init_app(app) -> None:
     app.jinja_env.filters["teaser"] = lambda entry, n=120: html_snippet(entry.html, n)
     panels.register(app, "home", 20, latest_entries_panel)
     panels.register(app, "group", 10, group_blog_panel)
+    panels.register(app, "home_side", 10, my_blog_panel)
 
 
 def latest_entries_panel(**_context) -> str:
     """Home page: the district's latest entries the visitor may read."""
     from forum.blogs.models import Entry
-    from forum.blogs.services import visible_entries
+    from forum.blogs.services import for_listing, visible_entries
     from forum.extensions import db
 
     entries = db.session.scalars(
-        visible_entries(current_user).order_by(Entry.published_at.desc(), Entry.id.desc()).limit(10)).all()
+        for_listing(visible_entries(current_user)).order_by(Entry.published_at.desc(), Entry.id.desc()).limit(10)).all()
     return render_template("blogs/_panel_latest.html", entries=entries)
 
 
 def group_blog_panel(group=None, **_context) -> str:
     """Group page: the group blog's latest entries and a link to write one."""
     from forum.blogs.models import Entry
-    from forum.blogs.services import visible_entries
+    from forum.blogs.services import for_listing, visible_entries
     from forum.extensions import db
 
     blog = group.blog if group is not None else None
     if blog is None:
         return ""
     entries = db.session.scalars(
-        visible_entries(current_user, blog).order_by(Entry.is_pinned.desc(), Entry.published_at.desc(),
+        for_listing(visible_entries(current_user, blog)).order_by(Entry.is_pinned.desc(), Entry.published_at.desc(),
                                                      Entry.id.desc()).limit(8)).all()
     return render_template("blogs/_panel_group.html", blog=blog, group=group, entries=entries)
+
+
+def my_blog_panel(**_context) -> str:
+    """Home page side: links to the signed-in teacher's own blog and the category feeds."""
+    from forum.blogs.models import Blog
+    from forum.extensions import db
+
+    if not current_user.is_authenticated:
+        return ""
+    blog = db.session.scalar(db.select(Blog).where(Blog.owner_id == current_user.id))
+    return render_template("blogs/_panel_mine.html", blog=blog)

@@ -89,7 +89,7 @@ def list_blog_entries(blog_id: int):
     page = _int_arg("page", 1)
     query = services.visible_entries(api_user(), blog, category=category, tag=request.args.get("tag") or None)
     total = services.count(query)
-    rows = db.session.scalars(query.order_by(Entry.published_at.desc(), Entry.id.desc())
+    rows = db.session.scalars(services.for_listing(query).order_by(Entry.published_at.desc(), Entry.id.desc())
                               .limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
     return jsonify({"blog_id": blog.id, "title": blog.title, "total": total, "page": page,
                     "per_page": PER_PAGE, "entries": [entry_json(e) for e in rows]})

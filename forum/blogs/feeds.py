@@ -73,7 +73,7 @@ def blog_feed(blog_id: int):
     category = request.args.get("category") or None
     if category is not None and category not in CATEGORIES:
         fail(404)
-    query = services.visible_entries(current_user, blog, category=category).order_by(
+    query = services.for_listing(services.visible_entries(current_user, blog, category=category)).order_by(
         Entry.published_at.desc(), Entry.id.desc()).limit(FEED_SIZE)
     entries = db.session.scalars(query).all()
     title = blog.title + (f" · {_(CATEGORIES[category])}" if category else "")
@@ -87,7 +87,7 @@ def category_feed(category: str):
     """The district's latest entries of one category that the reader may see."""
     if category not in CATEGORIES:
         fail(404)
-    query = services.visible_entries(current_user, category=category).order_by(
+    query = services.for_listing(services.visible_entries(current_user, category=category)).order_by(
         Entry.published_at.desc(), Entry.id.desc()).limit(FEED_SIZE)
     entries = db.session.scalars(query).all()
     return atom(url_for("blogs.category_feed", category=category, _external=True),

@@ -10,7 +10,8 @@ import re
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
+from sqlalchemy.orm import selectinload
 
 from forum.blogs.models import CATEGORIES, Blog, Comment, Entry, EntryTag, GuestbookMessage
 from forum.core.content import DELETE_REASONS
@@ -144,6 +145,28 @@ def _set_tags(entry: Entry, tags: list[str]) -> None:
             entry.tags.append(EntryTag(tag=name))
 
 
+def _bump_comment_count(entry: Entry, delta: int) -> None:
+    """Change the denormalised counter without touching the entry's updated_at (a comment is not an edit)."""
+    db.session.execute(
+        update(Entry).where(Entry.id == entry.id)
+        .values(comment_count=case((Entry.comment_count + delta < 0, 0), else_=Entry.comment_count + delta),
+                updated_at=Entry.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(entry, ["comment_count"])
+
+
+def recount_comments(entry: Entry) -> int:
+    """Repair the counter from the comments themselves (caller commits)."""
+    n = db.session.scalar(select(func.count()).select_from(Comment).where(
+        Comment.entry_id == entry.id, Comment.is_deleted.is_(False))) or 0
+    db.session.execute(update(Entry).where(Entry.id == entry.id)
+                       .values(comment_count=n, updated_at=Entry.updated_at)
+                       .execution_options(synchronize_session=False))
+    db.session.expire(entry, ["comment_count"])
+    return n
+
+
 def _notify_mentions(text: str, actor, target_type: str, target_id: int, readable_by) -> None:
     """Tell the users @mentioned in `text` who may read the target."""
     users = [u for u in find_mentions(text) if readable_by(u)]
@@ -270,7 +293,7 @@ def add_comment(entry: Entry, author, body, parent_id=None, created_at: datetime
     comment.set_body(body)
     db.session.add(comment)
     record(comment, _credit("comment", author, entry.blog, body, when))
-    entry.comment_count = (entry.comment_count or 0) + 1
+    _bump_comment_count(entry, +1)
     notify([entry.author_id], "comment", actor_id=author.id, target_type="comment", target_id=comment.id)
     if parent is not None and parent.author_id != entry.author_id:
         notify([parent.author_id], "reply", actor_id=author.id, target_type="comment", target_id=comment.id)
@@ -285,7 +308,7 @@ def delete_comment(comment: Comment, actor, reason=None, note: str = "") -> Comm
         fail(403, _("你不能删除这条评论。"))
     reason = clean_reason(reason, actor, comment)
     set_deleted(comment, True, by_id=actor.id, reason=reason, note=(note or "")[:500])
-    comment.entry.comment_count = max(0, (comment.entry.comment_count or 0) - 1)
+    _bump_comment_count(comment.entry, -1)
     if actor.id != comment.author_id:
         notify([comment.author_id], "moderation", actor_id=actor.id, target_type="comment",
                target_id=comment.id, reason_code=reason, note=note or "")
@@ -298,7 +321,7 @@ def restore_comment(comment: Comment, actor) -> Comment:
     if not can(actor, "restore", comment):
         fail(403, _("你不能恢复这条评论。"))
     set_deleted(comment, False)
-    comment.entry.comment_count = (comment.entry.comment_count or 0) + 1
+    _bump_comment_count(comment.entry, +1)
     db.session.commit()
     return comment
 
@@ -361,6 +384,11 @@ def visible_entries(user, blog: Blog | None = None, *, category: str | None = No
     if tag:
         q = q.where(Entry.id.in_(select(EntryTag.entry_id).where(EntryTag.tag == tag)))
     return q
+
+
+def for_listing(query):
+    """Load what entry lists show (author, blog, tags) in a few queries instead of one per entry."""
+    return query.options(selectinload(Entry.author), selectinload(Entry.blog), selectinload(Entry.tags))
 
 
 def count(query) -> int:

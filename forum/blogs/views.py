@@ -72,8 +72,8 @@ def _category_arg() -> str | None:
 def index():
     """District-wide latest entries the visitor may read, filtered by category."""
     category = _category_arg()
-    query = services.visible_entries(current_user, category=category).order_by(Entry.published_at.desc(),
-                                                                                Entry.id.desc())
+    query = services.for_listing(services.visible_entries(current_user, category=category))
+    query = query.order_by(Entry.published_at.desc(), Entry.id.desc())
     page = db.paginate(query, page=_page(), per_page=PER_PAGE, error_out=False)
     return render_template("blogs/index.html", page=page, category=category, categories=CATEGORIES)
 
@@ -105,7 +105,7 @@ def show_blog(blog_id: int):
 def _render_blog(blog: Blog, gb_form: GuestbookForm | None = None, status: int = 200):
     category = _category_arg()
     tag = (request.args.get("tag") or "").strip()[:40] or None
-    query = services.visible_entries(current_user, blog, category=category, tag=tag).order_by(
+    query = services.for_listing(services.visible_entries(current_user, blog, category=category, tag=tag)).order_by(
         Entry.is_pinned.desc(), Entry.published_at.desc(), Entry.id.desc())
     page = db.paginate(query, page=_page(), per_page=PER_PAGE, error_out=False)
     drafts = deleted = []

@@ -102,8 +102,8 @@ def _write_entry(ctx, blog, author, category: str, subject: str, at: datetime, r
         if previous is not None and rng.random() < 0.3:
             text = f"@{previous.author.display_name} {text}"
         try:
-            previous = services.add_comment(entry, commenter, text,
-                                            parent_id=previous.id if previous is not None and rng.random() < 0.3 else None,
+            parent_id = previous.id if previous is not None and rng.random() < 0.3 else None
+            previous = services.add_comment(entry, commenter, text, parent_id=parent_id,
                                             created_at=at + timedelta(hours=3 + 7 * k))
         except ApiError:
             continue

@@ -128,7 +128,8 @@ def test_invalid_entry_is_422_naming_the_field(district, client, tokens, change,
 def test_not_json_is_415_and_malformed_is_400_and_non_object_is_422(district, client, tokens):
     url = f"/api/v1/blogs/{district.public_blog.id}/entries"
     h = auth(tokens["author"])
-    assert client.post(url, data="title=x", headers=h, content_type="application/x-www-form-urlencoded").status_code == 415
+    form = "application/x-www-form-urlencoded"
+    assert client.post(url, data="title=x", headers=h, content_type=form).status_code == 415
     assert client.post(url, data="{bad", headers=h, content_type="application/json").status_code == 400
     assert client.post(url, json=["x"], headers=h).status_code == 422
 

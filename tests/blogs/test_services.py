@@ -262,3 +262,17 @@ def test_visible_entries_hide_drafts_deleted_and_private_blogs(district):
     ids = lambda user: [e.id for e in db.session.scalars(services.visible_entries(user))]  # noqa: E731
     assert ids(district.outsider) == [pub.id]
     assert len(ids(district.colleague)) == 2
+
+
+def test_comment_does_not_change_entry_updated_at(district):
+    from datetime import datetime, timezone
+
+    when = datetime(2026, 6, 1, 8, 0, tzinfo=timezone.utc)
+    e = _entry(district, created_at=when)
+    c = services.add_comment(e, district.colleague, "评论不是修改")
+    services.delete_comment(c, district.colleague)
+    services.restore_comment(c, district.host)
+    db.session.expire_all()
+    fresh = db.session.get(Entry, e.id)
+    assert fresh.updated_at == when and fresh.comment_count == 1
+    assert services.recount_comments(fresh) == 1
