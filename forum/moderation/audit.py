@@ -44,8 +44,8 @@ def _json(value) -> str:
 
 def audit(actor_id: int | None, action: str, target, *, reason_code: str | None = None, reason_text: str = "",
           before=None, after=None, target_type: str | None = None, target_id: int | None = None,
-          group_id: int | None = None, school_id: int | None = None) -> AuditLog:
-    """Add one audit row for `target` (caller commits with the action itself)."""
+          group_id: int | None = None, school_id: int | None = None, session: Session | None = None) -> AuditLog:
+    """Add one audit row for `target` to `session` (default: db.session); the caller commits with the action."""
     ttype = target_type or getattr(target, "doc_type", None) or type(target).__name__.lower()
     tid = target_id if target_id is not None else target.id
     if group_id is None and school_id is None and target is not None:
@@ -53,8 +53,9 @@ def audit(actor_id: int | None, action: str, target, *, reason_code: str | None 
     row = AuditLog(actor_id=actor_id, action=action, target_type=ttype, target_id=tid, group_id=group_id,
                    school_id=school_id, reason_code=reason_code, reason_text=(reason_text or "")[:500],
                    before=_json(before), after=_json(after))
-    db.session.add(row)
-    db.session.info.setdefault(_DONE_KEY, set()).add((ttype, tid, action))
+    session = session if session is not None else db.session
+    session.add(row)
+    session.info.setdefault(_DONE_KEY, set()).add((ttype, tid, action))
     return row
 
 
@@ -111,17 +112,17 @@ def _before_flush(session: Session, _ctx, _instances) -> None:
                 if obj.deleted_by_id is not None and obj.deleted_by_id != obj.author_id \
                         and not _already(session, ttype, obj.id, "delete"):
                     audit(obj.deleted_by_id, "delete", obj, reason_code=obj.deleted_reason,
-                          reason_text=obj.deleted_note or "")
+                          reason_text=obj.deleted_note or "", session=session)
             elif not _already(session, ttype, obj.id, "restore"):
-                audit(_request_actor_id(), "restore", obj)
+                audit(_request_actor_id(), "restore", obj, session=session)
         for attr, action in TOGGLES.items():
             if attr in state.attrs.keys() and (change := _changed(state, attr)) is not None:
                 name = action if change[1] else f"un{action}"
                 if not _already(session, ttype, obj.id, name):
-                    audit(_request_actor_id(), name, obj)
+                    audit(_request_actor_id(), name, obj, session=session)
         if isinstance(obj, Thread) and (change := _changed(state, "board_id")) is not None \
                 and not _already(session, ttype, obj.id, "move"):
-            audit(_request_actor_id(), "move", obj, before={"board_id": change[0]}, after={"board_id": change[1]})
+            audit(_request_actor_id(), "move", obj, before={"board_id": change[0]}, after={"board_id": change[1]}, session=session)
     for obj in list(session.new):
         if isinstance(obj, Revision) and obj.is_moderator_edit \
                 and not _already(session, obj.target_type, obj.target_id, "edit"):
@@ -130,7 +131,7 @@ def _before_flush(session: Session, _ctx, _instances) -> None:
                 continue  # e.g. a lead speaker writing the draft on the host's preparation thread
             audit(obj.editor_id, "edit", target,
                   before={"title": obj.title, "body": obj.body},
-                  after={"title": getattr(target, "title", ""), "body": target.body})
+                  after={"title": getattr(target, "title", ""), "body": target.body}, session=session)
 
 
 def _revision_target(session: Session, rev):
