@@ -24,7 +24,7 @@ def group_board(group) -> str:
         .options(joinedload(Thread.last_poster), joinedload(Thread.prep))
         .order_by(Thread.is_pinned.desc(), Thread.last_post_at.desc()).limit(10)).unique().all()
     return render_template("boards/_panel_group_board.html", board=board, threads=threads, group=group,
-                           state_labels=prep_service.STATE_LABELS)
+                           state_labels=prep_service.state_labels())
 
 
 def group_theme(group) -> str:
@@ -43,7 +43,7 @@ def home_preps(my_groups=None) -> str:
     preps = prep_service.expected_preps(current_user)
     if not preps:
         return ""
-    return render_template("boards/_panel_my_preps.html", preps=preps, state_labels=prep_service.STATE_LABELS,
+    return render_template("boards/_panel_my_preps.html", preps=preps, state_labels=prep_service.state_labels(),
                            is_overdue=prep_service.is_overdue)
 
 

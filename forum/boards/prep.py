@@ -27,7 +27,12 @@ from forum.notifications.services import notify
 from forum.org.models import Membership
 from forum.policy import can, moderates_content
 
-STATE_LABELS = {"drafting": "起草中", "discussing": "研讨中", "concluded": "已定稿"}
+def state_labels() -> dict[str, str]:
+    """The states' names in the interface language."""
+    return {"drafting": _("起草中"), "discussing": _("研讨中"), "concluded": _("已定稿")}
+
+
+
 # "Deadline near" reminders go out this long before the deadline.
 REMINDER_WINDOW = timedelta(hours=24)
 SUMMARY_MAX = 100_000
@@ -35,7 +40,7 @@ SUMMARY_MAX = 100_000
 
 def _state_conflict(prep: LessonPrep, wanted: str):
     """409 naming the current state."""
-    current = _(STATE_LABELS.get(prep.state, prep.state))
+    current = state_labels().get(prep.state, prep.state)
     fail(409, _("集体备课当前状态为“%(state)s”，不能%(action)s。", state=current, action=wanted), "invalid_state")
 
 

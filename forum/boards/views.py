@@ -172,7 +172,7 @@ def show_thread(thread_id: int):
     return render_template(
         "boards/thread.html", thread=thread, tree=tree, page=page, pages=pages, reply_form=reply_form,
         replying=replying, prep=prep, took=took, missing=missing, kinds=KIND_LABELS,
-        overdue=prep is not None and prep_service.is_overdue(prep), state_labels=prep_service.STATE_LABELS,
+        overdue=prep is not None and prep_service.is_overdue(prep), state_labels=prep_service.state_labels(),
         action_form=FlaskForm(), delete_form=delete_form, max_level=services.DISPLAY_DEPTH,
         can=_can_for(current_user),
     )

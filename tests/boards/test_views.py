@@ -147,3 +147,17 @@ def test_post_permalink_goes_to_its_page(app, db, client):
     last = db.session.scalar(select(Post).where(Post.thread_id == thread.id).order_by(Post.id.desc()))
     resp = client.get(f"/boards/posts/{last.id}")
     assert resp.status_code == 302 and "page=5" in resp.headers["Location"] and f"#p-{last.id}" in resp.headers["Location"]
+
+
+def test_thread_page_in_english(app, db, client, login):
+    from forum.boards import prep as prep_service
+
+    group, host, lead, (a, b, c) = prep_group(3)
+    thread = prep_service.open_prep(group.board, host, title="集体备课：《琥珀》", lead_speaker_id=a.id)
+    from flask_babel import refresh
+
+    refresh()  # the setup above ran _() outside a request; the test's app context cached zh_CN
+    login(a)
+    client.post("/lang", data={"lang": "en", "next": "/"})
+    html = client.get(f"/boards/threads/{thread.id}").get_data(as_text=True)
+    assert "Drafting" in html and "起草中" not in html
