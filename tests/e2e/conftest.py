@@ -143,6 +143,15 @@ def browser():
         b.close()
 
 
+_AXE: list[str] = []
+
+
+def _axe_source() -> str:
+    if not _AXE:
+        _AXE.append(AXE_JS.read_text(encoding="utf-8") + "\n;true")
+    return _AXE[0]
+
+
 class Visit:
     """A browser context on the live site with helpers the flows share."""
 
@@ -178,7 +187,9 @@ class Visit:
 
     def axe(self, label: str) -> list[dict]:
         """Run axe-core on the current page; return serious and critical violations."""
-        self.page.add_script_tag(content=AXE_JS.read_text(encoding="utf-8"))
+        # Evaluated through the DevTools protocol: the site's CSP (rightly) refuses inline script tags.
+        if not self.page.evaluate("typeof window.axe !== 'undefined'"):
+            self.page.evaluate(_axe_source())
         result = self.page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
         bad = [v for v in result["violations"] if v.get("impact") in ("serious", "critical")]
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -189,16 +200,27 @@ class Visit:
         self.context.close()
 
 
+_signed_in: dict[str, dict] = {}  # username → storage state, so page checks sign in once per worker
+
+
 @pytest.fixture
 def visit(browser, live_server, request):
-    """visit(name, user=None) → a Visit, signed in when a user is given; closed after the test."""
+    """visit(name, user=None, reuse=False) → a Visit, signed in when a user is given; closed after the test.
+
+    Flows sign in through the form every time; page checks pass reuse=True to share one session per user.
+    """
     opened = []
 
-    def open_visit(name: str, user: str | None = None, **context_args) -> Visit:
-        v = Visit(browser, live_server.url, f"{request.node.name}-{name}", **context_args)
+    def open_visit(name: str, user: str | None = None, reuse: bool = False, **context_args) -> Visit:
+        label = re.sub(r"[^\w.-]+", "_", f"{request.node.name}-{name}")
+        if user and reuse and user in _signed_in:
+            context_args["storage_state"] = _signed_in[user]
+        v = Visit(browser, live_server.url, label, **context_args)
         opened.append(v)
-        if user:
+        if user and "storage_state" not in context_args:
             v.login(user)
+            if reuse:
+                _signed_in[user] = v.context.storage_state()
         return v
 
     yield open_visit
