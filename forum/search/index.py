@@ -9,7 +9,10 @@ import os
 from dataclasses import dataclass, field
 from typing import Callable
 
+from datetime import timedelta
+
 from flask import Flask, current_app
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from forum.search import documents
@@ -170,6 +173,12 @@ def rebuild(app: Flask, session: Session, progress: Callable[[int], None] | None
     `lock` is a context manager factory taken around the swap so the indexer is paused while
     the changes it applied during the build are replayed into the new index.
     """
+    from forum.core.db import utcnow
+    from forum.search.models import SearchOutbox
+
+    started = utcnow()
+    covered = session.scalar(select(func.max(SearchOutbox.id))) or 0
+    session.rollback()
     target = backend(app).begin_rebuild()
     open(rebuild_marker(app), "a").close()
     done = target.done_upto()
@@ -186,6 +195,11 @@ def rebuild(app: Flask, session: Session, progress: Callable[[int], None] | None
         _replay_journal(app, session, target)
         target.finish()
         os.remove(rebuild_marker(app))
+    # Outbox rows queued well before the build started are covered by it. (Recent ones are kept:
+    # on PostgreSQL a row can commit after a higher id; re-applying them is harmless.)
+    session.execute(delete(SearchOutbox).where(SearchOutbox.id <= covered,
+                                               SearchOutbox.created_at < started - timedelta(seconds=60)))
+    session.commit()
     return written
 
 

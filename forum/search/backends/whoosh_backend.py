@@ -358,7 +358,7 @@ class WhooshRebuild:
 
     def checkpoint(self, doc_type: str, last_id: int) -> None:
         if self.writer is not None:
-            self.writer.commit()
+            self.writer.commit(merge=False)  # one merge at the end, not one per batch
             self.writer = None
         progress = self.done_upto()
         progress[doc_type] = last_id
