@@ -177,12 +177,12 @@ class Visit:
         assert "/auth/login" not in page.url, f"login as {username} failed: {page.url}"
         return self
 
-    def shot(self, label: str):
-        """Save a full-page screenshot under test-artifacts/e2e/."""
+    def shot(self, label: str, full_page: bool = True):
+        """Save a screenshot under test-artifacts/e2e/."""
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         self.shots += 1
         path = ARTIFACTS / f"{self.name}-{self.shots:02d}-{label}.png"
-        self.page.screenshot(path=str(path), full_page=True)
+        self.page.screenshot(path=str(path), full_page=full_page)
         return path
 
     def axe(self, label: str) -> list[dict]:
