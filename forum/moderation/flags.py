@@ -102,10 +102,6 @@ def resolve_flag(flag: Flag, actor, outcome: str, reason=None, note: str = "") -
 
         reason, note = clean_reason(reason or flag.reason, note)
     status = "dismissed" if outcome == "dismiss" else "deleted"
-    if outcome == "dismiss":
-        told = _("举报未成立，内容保留。")
-    else:
-        told = _("内容已删除（%(reason)s）。", reason=_(DELETE_REASONS.get(reason or "", reason or ""))) + (note or "")
     now = utcnow()
     same = db.session.scalars(select(Flag).where(Flag.target_type == flag.target_type,
                                                  Flag.target_id == flag.target_id, Flag.status == "open")).all()
@@ -113,7 +109,7 @@ def resolve_flag(flag: Flag, actor, outcome: str, reason=None, note: str = "") -
         f.status, f.resolved_by_id, f.resolved_at = status, actor.id, now
         # The notification points at the flag: the flagger may no longer read deleted content.
         notify([f.reporter_id], "flag_outcome", actor_id=actor.id, target_type="flag", target_id=f.id,
-               reason_code=status, note=told)
+               reason_code=status, note=note if outcome == "delete" else "")
     audit(actor.id, f"flag_{status}", target, target_type=flag.target_type, target_id=flag.target_id,
           group_id=flag.group_id, reason_code=reason if outcome == "delete" else flag.reason,
           reason_text=note, after={"flags": [f.id for f in same]})
