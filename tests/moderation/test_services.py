@@ -209,6 +209,8 @@ def test_flag_queue_resolve_and_flagger_notified(world, client, login):
     assert outcome.reason_code == "deleted"
     assert {a.action for a in _audits()} == {"flag_deleted", "delete"}
     assert flags.open_flag_count(w["host"]) == 0
+    login(w["reader"])
+    assert "你举报的内容已被删除" in client.get("/notifications/").get_data(as_text=True)
 
 
 def test_flag_dismiss(world):
