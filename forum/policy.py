@@ -455,16 +455,9 @@ def can_delete_attachment(user, att: Attachment) -> bool:
 # --- moderation: flags and the moderation pages ---------------------------------------------------
 
 def _flag_rules():
-    # Imported here: the moderation models import nothing from the policy, but keep the policy
-    # importable before every feature's models are loaded.
+    # No "read" rule on purpose: the notifications page treats a flag as unreadable and words
+    # the outcome for its reporter itself; the queue shows flags to those who may resolve them.
     from forum.moderation.models import Flag
-
-    @rule("read", Flag)
-    def can_read_flag(user, flag) -> bool:
-        """The reporter sees their own report (and its outcome); moderators of its group see it too."""
-        if not signed_in(user):
-            return False
-        return flag.reporter_id == user.id or can_resolve_flag(user, flag)
 
     @rule("resolve", Flag)
     def can_resolve_flag(user, flag) -> bool:

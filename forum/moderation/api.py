@@ -175,7 +175,7 @@ def api_moderation_flags():
 def api_moderation_resolve(flag_id: int):
     """Resolve a flag: {"outcome": "dismiss"|"delete", "reason"?, "note"?}."""
     flag = db.session.get(Flag, flag_id)
-    if flag is None or not can(api_user(), "read", flag):
+    if flag is None or not can(api_user(), "resolve", flag):
         fail(404)
     data = json_body()
     flag_service.resolve_flag(flag, api_user(), _str(data, "outcome") or "", _str(data, "reason"),

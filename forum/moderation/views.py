@@ -191,7 +191,7 @@ def queue():
 def resolve_flag(flag_id: int):
     """Dismiss a flag or delete the flagged content with a reason."""
     flag = db.session.get(Flag, flag_id)
-    if flag is None or not can(current_user, "read", flag):
+    if flag is None or not can(current_user, "resolve", flag):
         fail(404)
     form = ResolveForm()
     _check_csrf(form)
