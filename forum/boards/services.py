@@ -19,7 +19,7 @@ from forum.core.errors import fail
 from forum.core.revisions import keep_revision
 from forum.core.writepath import Credit, record, set_deleted
 from forum.extensions import db
-from forum.notifications.services import find_mentions, notify
+from forum.notifications.services import find_mentions, link_mentions, notify
 from forum.policy import can
 
 # Top-level replies per thread page; each comes with its whole subtree.
@@ -73,8 +73,11 @@ def _check_text(title: str | None, body: str, *, need_title: bool) -> None:
 
 
 def _notify_mentions(text: str, actor: User, target, target_type: str, skip: set[int] = frozenset()) -> None:
-    """Notify people @mentioned in `text` who may read `target`."""
-    for user in find_mentions(text):
+    """Link the people @mentioned in `text` and notify those who may read `target`."""
+    users = find_mentions(text)
+    if users:
+        target.body_html = link_mentions(target.body_html, users)
+    for user in users:
         if user.id in skip or user.id == actor.id:
             continue
         if can(user, "read", target):
@@ -196,6 +199,7 @@ def edit_thread(thread: Thread, editor: User, title: str, body: str, *, tags=Non
     keep_revision(thread, editor.id, moderator=editor.id != thread.author_id)
     thread.title = title.strip()
     thread.set_body(body)
+    thread.body_html = link_mentions(thread.body_html, find_mentions(body))
     thread.version += 1
     if tags is not None:
         thread.tags = [ThreadTag(tag=t) for t in clean_tags(tags)]
@@ -215,6 +219,7 @@ def edit_post(post: Post, editor: User, body: str, *, version: int | None = None
         fail(409, _("回帖已被他人修改，请刷新后再编辑。"), "stale")
     keep_revision(post, editor.id, moderator=editor.id != post.author_id)
     post.set_body(body)
+    post.body_html = link_mentions(post.body_html, find_mentions(body))
     post.version += 1
     record(post, None)
     db.session.commit()

@@ -245,3 +245,45 @@ def mark_read(user, notification_id: int | None = None) -> int:
     changed = db.session.execute(stmt.values(read_at=utcnow())).rowcount
     db.session.commit()
     return changed
+
+
+# --- linking mentions in rendered HTML ------------------------------------------------------------
+
+_TAG = re.compile(r"(<[^>]*>)")
+
+
+def link_mentions(html: str, users) -> str:
+    """Turn `@name` in the text of sanitized `html` into links to each mentioned user's blog.
+
+    Only text between tags is touched, never inside <a>, <code> or <pre>; names come from our
+    own user rows and are escaped. Called right after MarkdownMixin.set_body, on its output.
+    """
+    from markupsafe import escape
+
+    if not users or "@" not in html:
+        return html
+    names: list[tuple[str, str]] = []
+    for u in users:
+        href = _url("blogs.user_blog", f"/blogs/users/{u.id}", user_id=u.id)
+        for name in {u.display_name, u.username}:
+            if name:
+                link = (f'<a class="mention" href="{escape(href)}" title="{escape(u.display_name)}">'
+                        f"@{escape(name)}</a>")
+                names.append((str(escape(name)), link))
+    names.sort(key=lambda p: -len(p[0]))
+    pattern = re.compile(r"(?<![\w@])@(" + "|".join(re.escape(n) for n, _l in names) + ")")
+    links = dict(names)
+    out, skip = [], 0
+    for part in _TAG.split(html):
+        if part.startswith("<"):
+            tag = re.match(r"</?\s*([a-zA-Z0-9]+)", part)
+            name = tag.group(1).lower() if tag else ""
+            if name in ("a", "code", "pre"):
+                skip += -1 if part.startswith("</") else (0 if part.endswith("/>") else 1)
+                skip = max(skip, 0)
+            out.append(part)
+        elif skip or "@" not in part:
+            out.append(part)
+        else:
+            out.append(pattern.sub(lambda m: links[m.group(1)], part))
+    return "".join(out)

@@ -6,6 +6,7 @@
   var body = document.getElementById("reply-body");
   var parent = document.getElementById("reply-parent");
   var replyingTo = document.getElementById("replying-to");
+  var home = form ? form.parentNode : null;  // where the form lives when answering the thread itself
 
   function selectionIn(el) {
     var sel = window.getSelection ? window.getSelection() : null;
@@ -57,14 +58,17 @@
       if (link) {
         ev.preventDefault();
         setParent(link.getAttribute("data-parent-id"), link.getAttribute("data-author") || "");
+        // Reply inline: the one reply form moves under the post being answered.
+        var footer = link.closest(".post-actions");
+        if (footer) { footer.parentNode.insertBefore(form, footer.nextSibling); }
         body.focus();
-        body.scrollIntoView({ block: "center" });
         return;
       }
       var cancel = ev.target.closest("#cancel-reply-to");
       if (cancel) {
         ev.preventDefault();
         setParent("", "");
+        if (home && form.parentNode !== home) { home.appendChild(form); }
       }
     });
   }

@@ -143,3 +143,21 @@ def test_author_is_told_when_host_deletes_their_post_without_a_link(app, db, cli
     assert f"/boards/posts/{post.id}" not in html
     # others' notifications about that post (the thread author's reply notice) are hidden
     assert notes.unread_count(a) == 0
+
+
+def test_mentions_are_linked_in_the_post_but_not_in_code(app, db):
+    group, host, lead, (a, b, c) = prep_group(3)  # 王丽华, 李明, 张伟
+    thread = make_thread(group.board, a)
+    post = services.reply(thread, b, "请 @张伟老师 看看，`@王丽华` 在代码里不算。")
+    assert f'href="/blogs/users/{c.id}"' in post.body_html and ">@张伟</a>老师" in post.body_html
+    assert f"/blogs/users/{a.id}" not in post.body_html
+
+
+def test_link_mentions_escapes_and_skips_attributes(app, db):
+    from forum.notifications.services import link_mentions
+
+    user = make_user("li.ming", display_name="李明")
+    html = '<p><a href="/x?@李明">@李明</a> 与 @li.ming、@李明</p>'
+    out = link_mentions(html, [user])
+    assert out.count('class="mention"') == 2
+    assert out.startswith('<p><a href="/x?@李明">@李明</a>')
