@@ -1,12 +1,15 @@
 """Moderation: reasoned soft deletes, flags, audit log, suspension."""
+from flask_babel import lazy_gettext as _l
+
 from forum.core.content import DELETE_REASONS
 
-# Chinese labels are the msgids; templates pass them through _().
+# Marked with _l so the catalogue keeps them (message ids are the Chinese text).
 ACTION_LABELS = {
-    "delete": "删除", "restore": "恢复", "purge": "彻底删除", "edit": "代为编辑", "move": "移动", "move_in": "移入",
-    "pin": "置顶", "unpin": "取消置顶", "lock": "锁定", "unlock": "解除锁定", "feature": "设为精华",
-    "unfeature": "取消精华", "flag_dismissed": "驳回举报", "flag_deleted": "举报属实并删除",
-    "suspend": "停用账号", "unsuspend": "恢复账号",
+    "delete": _l("删除"), "restore": _l("恢复"), "purge": _l("彻底删除"), "edit": _l("代为编辑"),
+    "move": _l("移动"), "move_in": _l("移入"), "pin": _l("置顶"), "unpin": _l("取消置顶"), "lock": _l("锁定"),
+    "unlock": _l("解除锁定"), "feature": _l("设为精华"), "unfeature": _l("取消精华"),
+    "flag_dismissed": _l("驳回举报"), "flag_deleted": _l("举报属实并删除"),
+    "suspend": _l("停用账号"), "unsuspend": _l("恢复账号"),
 }
 
 
@@ -20,10 +23,8 @@ def reason_label(code: str | None) -> str:
 
 def action_label(action: str) -> str:
     """The translated name of an audit log action."""
-    from flask_babel import gettext
-
     label = ACTION_LABELS.get(action)
-    return gettext(label) if label else action
+    return str(label) if label is not None else action
 
 
 def init_app(app) -> None:
