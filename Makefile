@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 FLASK  := $(VENV)/bin/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
-PYTEST_ARGS ?= -n 2 --dist loadgroup
+PYTEST_ARGS ?= -n 2
 
 .PHONY: demo test install install-dev serve test-sqlite test-postgres bench i18n clean
 
