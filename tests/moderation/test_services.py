@@ -292,3 +292,25 @@ def test_actions_macro_renders_buttons_by_policy(world, app, login, client):
         login_user(world["reader"])
         html = render_template_string(tpl, obj=world["thread"])
         assert "置顶" not in html and "举报" in html
+
+
+def test_move_page_lists_boards_in_scope_and_moves(world, client, login):
+    w = world
+    login(w["leader"])
+    page = client.get(f"/moderation/thread/{w['thread'].id}/move").get_data(as_text=True)
+    assert "数学组" in page
+    resp = client.post(f"/moderation/thread/{w['thread'].id}/move",
+                       data={"board_id": str(w["group2"].board.id), "note": "更适合数学组"})
+    assert resp.status_code == 302
+    db.session.expire_all()
+    assert w["thread"].board_id == w["group2"].board.id
+    login(w["host"])  # the thread left the host's group: they no longer moderate it
+    assert client.get(f"/moderation/thread/{w['thread'].id}/move").status_code == 403
+
+
+def test_english_audit_log(world, client, login):
+    services.delete_content(world["post"], world["host"], "ethics")
+    login(world["admin"])
+    client.post("/lang", data={"lang": "en", "next": "/"})
+    html = client.get("/moderation/audit").get_data(as_text=True)
+    assert "Audit log" in html and "Breaches teachers’ professional ethics" in html
