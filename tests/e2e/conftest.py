@@ -6,6 +6,7 @@ serves its own copy, so workers never write to the same SQLite file.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -84,7 +85,7 @@ def _describe(roles: dict) -> dict:
 
 
 @pytest.fixture(scope="session")
-def seeded(tmp_path_factory, worker_id):
+def seeded(tmp_path_factory, worker_id, request):
     """The seeded demo state, built once per run (the first worker builds it, the others wait)."""
     reuse = os.environ.get("JIAOYAN_E2E_SEEDED")  # developer shortcut: a directory seeded earlier
     if reuse and (Path(reuse) / "accounts.json").exists():
@@ -93,14 +94,48 @@ def seeded(tmp_path_factory, worker_id):
     if worker_id != "master":
         root = root.parent  # shared by all xdist workers of this run
     shared = root / "e2e-seeded"
+    cache = _seed_cache(request.config)
     with open(root / "e2e-seed.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (shared / "accounts.json").exists():
             if shared.exists():
                 shutil.rmtree(shared)
-            _seed(shared)
+            if cache is not None and (cache / "accounts.json").exists():
+                shutil.copytree(cache, shared)
+            else:
+                _seed(shared)
+                if cache is not None:
+                    _store(shared, cache)
         fcntl.flock(lock, fcntl.LOCK_UN)
     return shared
+
+
+def _seed_cache(config) -> Path | None:
+    """Where a seeded district for exactly this code is kept between runs (pytest's cache folder).
+
+    The key hashes this file and every file under forum/ (code, demo corpus, translations), so any change to the
+    application or to the seeders builds a fresh district; `pytest --cache-clear` forgets it too.
+    """
+    if getattr(config, "cache", None) is None:
+        return None
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for path in sorted((ROOT / "forum").rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".mo"):
+            digest.update(str(path.relative_to(ROOT)).encode())
+            digest.update(path.read_bytes())
+    return Path(config.cache.mkdir("jiaoyan-e2e-seed")) / digest.hexdigest()[:20]
+
+
+def _store(shared: Path, cache: Path) -> None:
+    """Keep this seeded district for the next run, replacing districts seeded for older code."""
+    for old in cache.parent.iterdir():
+        shutil.rmtree(old, ignore_errors=True)
+    partial = cache.with_name(cache.name + f".partial-{os.getpid()}")
+    shutil.copytree(shared, partial)
+    try:
+        partial.rename(cache)
+    except OSError:  # another run stored it first
+        shutil.rmtree(partial, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
