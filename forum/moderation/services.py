@@ -81,7 +81,8 @@ def delete_content(obj, actor, reason=None, note: str = ""):
         reason, note = None, (note or "").strip()[:NOTE_MAX]
     else:
         reason, note = clean_reason(reason, note)
-        audit(actor.id, "delete", obj, reason_code=reason, reason_text=note)
+        if not own:  # an author removing their own words is not moderation
+            audit(actor.id, "delete", obj, reason_code=reason, reason_text=note)
     if isinstance(obj, Entry):
         _commit_or_undo(blogs.delete_entry, obj, actor, reason, note)
     elif isinstance(obj, Comment):
@@ -143,6 +144,8 @@ def purge_content(obj, actor) -> None:
         if not obj.is_deleted:
             db.session.execute(update(Board).where(Board.id == obj.board_id)
                                .values(thread_count=Board.thread_count - 1))
+        if obj.prep is not None:
+            db.session.delete(obj.prep)  # the ORM would otherwise null its required thread_id
     elif isinstance(obj, Entry):
         sources.append(("comment", list(db.session.scalars(select(Comment.id).where(Comment.entry_id == obj_id)))))
         files = list(db.session.scalars(select(Attachment).where(Attachment.entry_id == obj_id)))

@@ -314,3 +314,30 @@ def test_english_audit_log(world, client, login):
     client.post("/lang", data={"lang": "en", "next": "/"})
     html = client.get("/moderation/audit").get_data(as_text=True)
     assert "Audit log" in html and "Breaches teachers’ professional ethics" in html
+
+
+def test_purge_thread_and_entry_take_their_children(world):
+    import io
+
+    from forum.blogs.attachments import path_of, save_upload
+    from forum.blogs.models import Attachment, Comment, Entry
+    from forum.boards import prep as prep_service
+    from forum.boards.models import Post, Thread
+
+    w = world
+    att = save_upload(w["entry"], w["author"], "板书.png", io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"\0" * 32))
+    stored = path_of(att)
+    assert stored.exists()
+    ids = (w["thread"].id, w["post"].id, w["entry"].id, w["comment"].id, att.id)
+    prep = prep_service.open_prep(w["group"].board, w["host"], title="集体备课", body="准备",
+                                  lead_speaker_id=w["author"].id)
+    services.purge_content(w["thread"], w["admin"])
+    services.purge_content(w["entry"], w["admin"])
+    services.purge_content(prep, w["admin"])
+    db.session.expire_all()
+    assert db.session.get(Thread, ids[0]) is None and db.session.get(Post, ids[1]) is None
+    assert db.session.get(Entry, ids[2]) is None and db.session.get(Comment, ids[3]) is None
+    assert db.session.get(Attachment, ids[4]) is None and not stored.exists()
+    assert db.session.get(Thread, prep.id) is None
+    assert _ledger_deleted("post", ids[1]) == set() and _ledger_deleted("comment", ids[3]) == set()
+    assert [a.action for a in _audits(action="purge")] == ["purge", "purge", "purge"]
