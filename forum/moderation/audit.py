@@ -122,7 +122,8 @@ def _before_flush(session: Session, _ctx, _instances) -> None:
                     audit(_request_actor_id(), name, obj, session=session)
         if isinstance(obj, Thread) and (change := _changed(state, "board_id")) is not None \
                 and not _already(session, ttype, obj.id, "move"):
-            audit(_request_actor_id(), "move", obj, before={"board_id": change[0]}, after={"board_id": change[1]}, session=session)
+            audit(_request_actor_id(), "move", obj, before={"board_id": change[0]}, after={"board_id": change[1]},
+                  session=session)
     for obj in list(session.new):
         if isinstance(obj, Revision) and obj.is_moderator_edit \
                 and not _already(session, obj.target_type, obj.target_id, "edit"):

@@ -56,7 +56,8 @@ def test_flag_resolve_audit_suspend_over_the_api(app, client, api_token):
     assert client.delete(f"/api/v1/moderation/comment/{comment.id}", headers=_auth(admin_t)).status_code == 404
     assert client.post("/api/v1/moderation/widget/1/delete", json={}, headers=_auth(admin_t)).status_code == 404
     db.session.expire_all()
-    actions = [e["action"] for e in client.get("/api/v1/moderation/audit", headers=_auth(admin_t)).get_json()["entries"]]
+    log = client.get("/api/v1/moderation/audit", headers=_auth(admin_t)).get_json()["entries"]
+    actions = [e["action"] for e in log]
     assert actions[:3] == ["purge", "unsuspend", "suspend"]
 
 
