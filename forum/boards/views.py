@@ -80,6 +80,18 @@ def _reasons():
 
 # --- board ---------------------------------------------------------------------------------------
 
+@bp.route("/")
+def index():
+    """Every board the visitor may read: cluster-wide boards first, then the groups' boards."""
+    from forum.policy import readable_boards_clause
+
+    boards = db.session.scalars(
+        select(Board).where(readable_boards_clause(current_user, Board.id))
+        .options(joinedload(Board.group).joinedload(Group.school), joinedload(Board.cluster))
+        .order_by(Board.group_id.is_not(None), Board.name)).unique().all()
+    return render_template("boards/index.html", boards=boards)
+
+
 @bp.route("/<int:board_id>")
 def show_board(board_id: int):
     """Threads of a board: pinned first, then by last activity; keyset pagination."""

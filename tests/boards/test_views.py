@@ -161,3 +161,16 @@ def test_thread_page_in_english(app, db, client, login):
     client.post("/lang", data={"lang": "en", "next": "/"})
     html = client.get(f"/boards/threads/{thread.id}").get_data(as_text=True)
     assert "Drafting" in html and "起草中" not in html
+
+
+def test_board_index_lists_readable_boards_only(app, db, client):
+    from forum.org.services import create_cluster_board, get_or_create_cluster
+
+    group, host, lead, (a, b, c) = prep_group(3)
+    private = make_group("保密组", visibility="group")
+    cluster = get_or_create_cluster("城东片区")
+    create_cluster_board(cluster, "城东片区联合教研", visibility="public")
+    db.session.commit()
+    html = client.get("/boards/").get_data(as_text=True)
+    assert group.board.name in html and private.board.name not in html and "城东片区联合教研" in html
+    assert html.index("城东片区联合教研") < html.index(group.board.name)
