@@ -145,6 +145,7 @@ def new_thread(board_id: int):
                                                kind=form.kind.data, tags=form.tags.data,
                                                theme_id=form.theme_id.data or None)
         except ApiError as exc:
+            db.session.rollback()
             if exc.status != 422:
                 raise
             target = getattr(form, exc.field or "", None) or form.body
