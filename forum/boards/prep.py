@@ -186,7 +186,7 @@ def conclude(thread: Thread, user: User, summary: str, *, created_at=None, commi
             contributors.append(p.author)
     thread_url = thread_path(thread.id)
     lines = [summary.strip(), "", "---", ""]
-    lines.append(_("本纪要由集体备课《%(title)s》定稿整理。", title=_md_escape(thread.title)))
+    lines.append(_("本纪要由集体备课帖“%(title)s”定稿整理。", title=_md_escape(thread.title)))
     lines.append(_("原帖：[%(title)s](%(url)s)", title=_md_escape(thread.title), url=thread_url))
     if prep.lead_speaker is not None:
         lines.append(_("中心发言人：%(name)s", name=_md_escape(prep.lead_speaker.display_name)))
