@@ -19,8 +19,8 @@ from forum.search.backends.base import Filters, Hit, HitPage, SearchDoc
 from forum.search.models import SearchDocument
 
 MAX_POS = 16383
-RANK_CANDIDATES = 2000
-COUNT_CAP = 10_000  # totals are exact up to here; pages never go that deep
+RANK_CANDIDATES = 500
+COUNT_CAP = 1000  # totals are exact up to here (50 pages of 20); beyond, "1000+"
 BODY_GAP = 8
 T = SearchDocument.__table__
 
