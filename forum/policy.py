@@ -481,7 +481,9 @@ _SITE_RULES: dict[str, Callable] = {
     "admin": is_admin,
     "see_all_tallies": lambda u: is_admin(u) or (signed_in(u) and u.role == "leader"),
     "publish_bulletin": lambda u: is_admin(u) or (signed_in(u) and u.role == "leader"),
-    "set_targets": lambda u: is_admin(u) or (signed_in(u) and u.role == "leader"),
+    # Targets are district-wide: a leader scoped to one school or cluster may not change them.
+    "set_targets": lambda u: is_admin(u) or (signed_in(u) and u.role == "leader"
+                                             and u.scope_school_id is None and u.scope_cluster_id is None),
     "see_audit": lambda u: is_admin(u) or (signed_in(u) and u.role == "leader"),
     # The moderation pages (flag queue, audit log): hosts see their groups', leaders their scope's.
     "moderate_any": lambda u: is_admin(u) or (signed_in(u) and u.role == "leader") or hosts_any_group(u),

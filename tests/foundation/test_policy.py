@@ -105,3 +105,10 @@ def test_readable_group_ids_agrees_with_can(world, db):
         listed = set(db.session.scalars(db.select(Group.id).where(visible_groups_clause(user))))
         expected = {g.id for g in all_groups if can(user, "read", g)}
         assert listed == expected, role
+
+
+def test_only_unscoped_leaders_and_admins_set_district_targets(world):
+    users, _ = world
+    assert can(users["leader_unscoped"], "set_targets") and can(users["admin"], "set_targets")
+    for role in ("leader_scoped_in", "leader_cluster_in", "host", "member", "anonymous"):
+        assert not can(users[role], "set_targets"), role
