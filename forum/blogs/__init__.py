@@ -8,6 +8,7 @@ from flask_login import current_user
 def init_app(app) -> None:
     """Register the blog pages, feeds, API endpoints and the home/group panels."""
     from forum.blogs import api, feeds  # noqa: F401  (routes register on their blueprints)
+    from forum.blogs.cli import blogs_cli
     from forum.blogs.views import bp
     from forum.core import panels
 
@@ -15,6 +16,7 @@ def init_app(app) -> None:
     from forum.core.markup import html_snippet
 
     app.register_blueprint(bp)
+    app.cli.add_command(blogs_cli)
     app.jinja_env.globals["blog_categories"] = CATEGORIES
     app.jinja_env.filters["teaser"] = lambda entry, n=120: html_snippet(entry.html, n)
     panels.register(app, "home", 20, latest_entries_panel)

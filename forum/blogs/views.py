@@ -157,14 +157,14 @@ def _render_entry(entry: Entry, comment_form: CommentForm | None = None, status:
 
 
 def _editor(form: EntryForm, blog: Blog, entry: Entry | None = None, *, preview: str | None = None,
-            status: int = 200, upload_error: str | None = None):
+            status: int = 200, upload_error: str | None = None, conflict: Entry | None = None):
     files = attachments.entry_attachments(entry) if entry is not None else []
     return render_template(
         "blogs/editor.html", form=form, blog=blog, entry=entry, preview=preview, outlines=outlines(),
         files=files, upload_form=UploadForm(formdata=None), confirm_form=ConfirmForm(formdata=None),
         upload_error=upload_error,
         max_mb=attachments.max_bytes() // (1024 * 1024), categories=CATEGORIES,
-        preview_toc=markup.toc(preview) if preview else [],
+        preview_toc=markup.toc(preview) if preview else [], conflict=conflict,
     ), status
 
 
@@ -233,7 +233,11 @@ def edit_entry(entry_id: int):
         if exc.status == 409:
             db.session.expire_all()
             flash(exc.message, "error")
-            return _editor(form, entry.blog, db.session.get(Entry, entry_id), status=409)
+            current = db.session.get(Entry, entry_id)
+            # The user's text stays in the form; the saved version is shown beside it. Saving again is
+            # now a deliberate choice made after seeing the other edit, so it is based on that version.
+            form.version.data = str(current.version)
+            return _editor(form, current.blog, current, status=409, conflict=current)
         if exc.status != 422:
             raise
         _form_error(form, exc)

@@ -276,3 +276,19 @@ def test_comment_does_not_change_entry_updated_at(district):
     fresh = db.session.get(Entry, e.id)
     assert fresh.updated_at == when and fresh.comment_count == 1
     assert services.recount_comments(fresh) == 1
+
+
+def test_rerender_command_refreshes_stale_html_without_touching_times(district, runner):
+    from forum.core import markup
+
+    e = _entry(district)
+    e.body_html, e.render_version = "<p>old</p>", markup.RENDER_VERSION - 1
+    db.session.commit()
+    stamp = e.updated_at
+    result = runner.invoke(args=["blogs", "rerender"])
+    assert result.exit_code == 0, result.output
+    assert "Entry: 1 re-rendered" in result.output
+    db.session.expire_all()
+    fresh = db.session.get(Entry, e.id)
+    assert fresh.render_version == markup.RENDER_VERSION and 'id="h-学情分析"' in fresh.body_html
+    assert fresh.updated_at == stamp

@@ -96,8 +96,16 @@ def test_stale_edit_is_409_with_text_kept(district, client, login):
     assert resp.status_code == 409
     page = text(resp)
     assert "我的新正文" in page and "已被他人修改" in page
+    assert "主持人改的" in page  # the saved version is shown for merging
+    assert 'name="version" type="hidden" value="2"' in page or 'value="2"' in page
     db.session.expire_all()
     assert db.session.get(Entry, e.id).title == "主持人改的"
+    # Saving again after seeing the conflict is deliberate: it replaces v2, which stays in the history.
+    resp = client.post(f"/blogs/entries/{e.id}/edit", data={
+        "title": "我的改动", "category": "essay", "body": "我的新正文", "version": "2", "action": "publish"})
+    assert resp.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Entry, e.id).title == "我的改动"
 
 
 def test_user_strings_are_escaped_everywhere(district, client, login):
