@@ -122,3 +122,21 @@ def test_home_first_load_budget(visit, live_server, accounts, who):
     assert not v.console_errors, v.console_errors
     assert cls < 0.1, cls
     assert scroll_width <= 360, scroll_width
+
+
+def test_keyboard_focus_is_visible_and_skip_link_leads_to_content(visit):
+    """Tab reaches the skip link first, it shows on focus, and every focused control has an outline."""
+    v = visit("keyboard")
+    page = v.page
+    page.goto("/")
+    page.keyboard.press("Tab")
+    skip = page.locator(".skip-link")
+    assert page.evaluate("document.activeElement.classList.contains('skip-link')")
+    box = skip.bounding_box()
+    assert box and box["x"] >= 0 and box["y"] >= 0  # moved on screen when focused
+    for _ in range(4):
+        page.keyboard.press("Tab")
+        style = page.evaluate("(() => { const s = getComputedStyle(document.activeElement);"
+                              " return [s.outlineStyle, parseFloat(s.outlineWidth)]; })()")
+        assert style[0] != "none" and style[1] >= 2, style
+    v.shot("focus", full_page=False)
