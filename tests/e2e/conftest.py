@@ -30,6 +30,15 @@ if not os.path.exists(CHROMIUM):  # pragma: no cover - depends on the machine
 playwright_sync = pytest.importorskip("playwright.sync_api") if os.path.exists(CHROMIUM) else None
 
 
+def pytest_collection_modifyitems(config, items):
+    """`make test`'s PostgreSQL pass repeats the suite; the browser tests already ran on the SQLite pass."""
+    if os.environ.get("TEST_DATABASE_URL", "").strip():
+        skip = pytest.mark.skip(reason="e2e runs once, on the SQLite pass of make test")
+        for item in items:
+            if item.get_closest_marker("e2e"):
+                item.add_marker(skip)
+
+
 def _seed(target: Path) -> dict:
     """Build a database with the schema, run `flask seed-demo` in it, and describe the accounts."""
     import sqlalchemy as sa
