@@ -1,6 +1,7 @@
 """Bearer-token authentication and JSON body parsing for the API."""
 from __future__ import annotations
 
+import json
 from functools import wraps
 
 from flask import g, request
@@ -45,8 +46,15 @@ def json_body(max_fields: int = 50) -> dict:
     """The request's JSON object; 415 if not JSON, 400 if malformed, 422 if not an object."""
     if not request.mimetype or request.mimetype != "application/json":
         fail(415, _("请求体必须是 JSON（Content-Type: application/json）。"))
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # absurdly nested JSON: silent=True only swallows ValueError
+        data = None
     if data is None:
+        fail(400, _("JSON 格式错误。"), "invalid_json")
+    try:  # "\ud800" is valid JSON but not storable text (UnicodeEncodeError later, a 500)
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, RecursionError):
         fail(400, _("JSON 格式错误。"), "invalid_json")
     if not isinstance(data, dict) or len(data) > max_fields:
         fail(422, _("请求体必须是 JSON 对象。"))
