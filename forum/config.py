@@ -49,6 +49,9 @@ def defaults() -> dict:
         "RATELIMIT_ENABLED": True,
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Redis down: count in memory and carry on rather than fail the request (docs/operations.md).
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "TRUSTED_PROXY_HOPS": 0,
         "LOGIN_RATE_LIMIT": "10 per minute;100 per hour",
         "PASSWORD_HASH_METHOD": "scrypt:131072:8:1",

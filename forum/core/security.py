@@ -19,6 +19,10 @@ def init_app(app) -> None:
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
+    from forum.core import input_guard, limits
+
+    input_guard.init_app(app)
+    limits.init_app(app)
 
     @app.after_request
     def _headers(resp):
