@@ -341,3 +341,19 @@ def test_purge_thread_and_entry_take_their_children(world):
     assert db.session.get(Thread, prep.id) is None
     assert _ledger_deleted("post", ids[1]) == set() and _ledger_deleted("comment", ids[3]) == set()
     assert [a.action for a in _audits(action="purge")] == ["purge", "purge", "purge"]
+
+
+def test_pages_offer_moderation_tools_by_policy(world, client, login):
+    w = world
+    blogs.add_guestbook_message(w["group"].blog, w["author"], "欢迎交流")
+    login(w["host"])
+    entry_page = client.get(f"/blogs/entries/{w['entry'].id}").get_data(as_text=True)
+    assert f"/moderation/entry/{w['entry'].id}/feature" in entry_page
+    assert f"/moderation/thread/{w['thread'].id}/move" in client.get(f"/boards/threads/{w['thread'].id}").get_data(
+        as_text=True)
+    login(w["reader"])
+    entry_page = client.get(f"/blogs/entries/{w['entry'].id}").get_data(as_text=True)
+    assert f"/moderation/entry/{w['entry'].id}/flag" in entry_page
+    assert f"/moderation/comment/{w['comment'].id}/flag" in entry_page
+    assert "/feature" not in entry_page
+    assert "/moderation/guestbook/" in client.get(f"/blogs/{w['group'].blog.id}").get_data(as_text=True)
