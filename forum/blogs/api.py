@@ -14,12 +14,13 @@ from forum.extensions import db
 from forum.policy import can
 
 PER_PAGE = 20
+MAX_PAGE = 100_000
 
 
 def _load(model, obj_id: int, action: str = "read"):
     """404 for unknown or invisible ids, 403 when visible but not allowed."""
     user = api_user()
-    obj = db.session.get(model, obj_id)
+    obj = db.session.get(model, obj_id) if obj_id < 2**63 else None  # beyond any database integer
     if obj is None or not can(user, "read", obj):
         fail(404)
     if action != "read" and not can(user, action, obj):
@@ -76,7 +77,8 @@ def _int_arg(name: str, default: int) -> int:
         fail(422, _("参数 %(name)s 必须是整数。", name=name), field=name)
     if value < 1:
         fail(422, _("参数 %(name)s 必须大于 0。", name=name), field=name)
-    return value
+    # A page past any real blog, and too big for the database's OFFSET: an empty page, not a 500.
+    return min(value, MAX_PAGE)
 
 
 @bp.route("/blogs/<int:blog_id>/entries", methods=["GET"])

@@ -25,9 +25,14 @@ PER_PAGE = 15
 
 # --- loaders: 404 for missing or invisible, 403 for visible but not allowed ----------------------
 
+def _get(model, obj_id: int):
+    """The row with this id, or None (also for ids beyond any database integer)."""
+    return db.session.get(model, obj_id) if 0 < obj_id < 2**63 else None
+
+
 def get_blog(blog_id: int, action: str = "read") -> Blog:
     """A blog the user may read (404 otherwise), and may `action` (403 otherwise)."""
-    blog = db.session.get(Blog, blog_id)
+    blog = _get(Blog, blog_id)
     if blog is None or not can(current_user, "read", blog):
         fail(404)
     if action != "read" and not can(current_user, action, blog):
@@ -37,7 +42,7 @@ def get_blog(blog_id: int, action: str = "read") -> Blog:
 
 def get_entry(entry_id: int, action: str = "read") -> Entry:
     """An entry the user may read (404 otherwise), and may `action` (403 otherwise)."""
-    entry = db.session.get(Entry, entry_id)
+    entry = _get(Entry, entry_id)
     if entry is None or not can(current_user, "read", entry):
         fail(404)
     if action != "read" and not can(current_user, action, entry):
@@ -46,7 +51,7 @@ def get_entry(entry_id: int, action: str = "read") -> Entry:
 
 
 def _get_content(model, obj_id: int, action: str):
-    obj = db.session.get(model, obj_id)
+    obj = _get(model, obj_id)
     if obj is None or not can(current_user, "read", obj):
         fail(404)
     if not can(current_user, action, obj):
@@ -478,7 +483,7 @@ def _too_large(exc):
     from forum.core.errors import error_response, wants_json
 
     if request.endpoint == "blogs.upload_attachment" and not wants_json():
-        entry = db.session.get(Entry, (request.view_args or {}).get("entry_id", 0))
+        entry = _get(Entry, (request.view_args or {}).get("entry_id", 0))
         if entry is not None and can(current_user, "edit", entry):
             return _editor(_entry_form(entry), entry.blog, entry, status=413,
                            upload_error=attachments.too_large_message())
@@ -489,7 +494,7 @@ def _too_large(exc):
 @login_required
 def delete_attachment(attachment_id: int):
     """Remove an attachment from an entry."""
-    att = db.session.get(Attachment, attachment_id)
+    att = _get(Attachment, attachment_id)
     if att is None or not can(current_user, "download", att):
         fail(404)
     if not ConfirmForm().validate():
@@ -502,7 +507,7 @@ def delete_attachment(attachment_id: int):
 @bp.route("/attachments/<int:attachment_id>")
 def download_attachment(attachment_id: int):
     """Download a file, under the entry's visibility rule, with its original (Chinese) name."""
-    att = db.session.get(Attachment, attachment_id)
+    att = _get(Attachment, attachment_id)
     if att is None or not can(current_user, "download", att):
         fail(404)
     return attachments.send_attachment(att)
@@ -511,7 +516,7 @@ def download_attachment(attachment_id: int):
 @bp.route("/attachments/<int:attachment_id>/inline")
 def inline_attachment(attachment_id: int):
     """An image or video shown inside its entry."""
-    att = db.session.get(Attachment, attachment_id)
+    att = _get(Attachment, attachment_id)
     if att is None or not can(current_user, "download", att) or att.extension not in attachments.INLINE:
         fail(404)
     return attachments.send_attachment(att, inline=True)

@@ -89,6 +89,11 @@ def test_bad_token_is_401(district, client):
     assert resp.status_code == 401
 
 
+def test_huge_page_is_an_empty_page_not_a_500(district, client, entry):
+    resp = client.get(f"/api/v1/blogs/{district.public_blog.id}/entries?tag=&page=25897004217966347626393632768")
+    assert resp.status_code == 200 and resp.get_json()["entries"] == []
+
+
 @pytest.mark.parametrize("query, field", [("category=poem", "category"), ("page=x", "page"), ("page=0", "page")])
 def test_list_bad_query_is_422(district, client, query, field):
     resp = client.get(f"/api/v1/blogs/{district.public_blog.id}/entries?{query}")
@@ -243,3 +248,12 @@ def test_comment_author_deletes_own_comment(district, client, tokens, entry):
     c = services.add_comment(entry, district.colleague, "写错了")
     r = client.delete(f"/api/v1/comments/{c.id}", headers=auth(tokens["colleague"]))
     assert r.status_code == 200 and r.get_json()["reason"] == "author"
+
+
+def test_ids_beyond_any_integer_are_404(district, client, tokens):
+    huge = 10 ** 30
+    assert client.get(f"/api/v1/entries/{huge}").status_code == 404
+    assert client.delete(f"/api/v1/comments/{huge}", headers=auth(tokens["host"])).status_code == 404
+    assert client.get(f"/blogs/entries/{huge}").status_code == 404
+    assert client.get(f"/blogs/attachments/{huge}").status_code == 404
+    assert client.get(f"/blogs/{huge}").status_code == 404
