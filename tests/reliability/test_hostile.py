@@ -223,10 +223,10 @@ def test_pathological_markdown_renders_fast_and_safely(app, source):
     from forum.core.markup import render
 
     best = float("inf")
-    for _ in range(3):  # best of three: the budget is for the renderer, not a busy CI machine
-        started = time.perf_counter()
+    for _ in range(3):  # CPU time, best of three: the budget is the renderer's, not a busy CI machine's
+        started = time.thread_time()
         html = render(source)
-        best = min(best, time.perf_counter() - started)
+        best = min(best, time.thread_time() - started)
     assert best < 1.0
     assert "<script" not in html
 
