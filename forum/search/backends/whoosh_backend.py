@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import threading
+from itertools import islice
 from typing import Iterable
 
 from whoosh import index as whoosh_index
@@ -20,6 +21,7 @@ from forum.search.analyzer import ParsedQuery, Phrase, whoosh_analyzer
 from forum.search.backends.base import Filters, Hit, HitPage, SearchDoc
 
 TITLE_BOOST = 2.0
+COUNT_CAP = 1000
 
 
 def make_schema() -> Schema:
@@ -219,15 +221,15 @@ class WhooshBackend:
             total = scored  # the heap never filled, so nothing was skipped: exact
         else:
             # Not len(results): with block-quality skipping Whoosh recounts without the filter.
+            # Exact up to COUNT_CAP (50 pages), like the PostgreSQL backend; broad queries stop there.
             ids = s.docs_for_query(q)
             if "filter" in kwargs:
                 allowed = kwargs["filter"]
-                total = sum(1 for d in ids if d in allowed)
+                ids = (d for d in ids if d in allowed)
             elif "mask" in kwargs:
                 masked = kwargs["mask"]
-                total = sum(1 for d in ids if d not in masked)
-            else:
-                total = sum(1 for _ in ids)
+                ids = (d for d in ids if d not in masked)
+            total = sum(1 for _ in islice(ids, COUNT_CAP))
         return HitPage(total, hits)
 
     def _visibility(self, searcher, allowed: frozenset[str]) -> dict | None:
