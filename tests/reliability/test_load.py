@@ -5,9 +5,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import os
+
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+
+# The run takes minutes (it seeds a site and starts gunicorn) and is known not to meet its goal on
+# SQLite yet (see the xfail reason), so `make test` leaves it out unless asked: JIAOYAN_LOAD_TEST=1.
+pytestmark = pytest.mark.skipif(not os.environ.get("JIAOYAN_LOAD_TEST"),
+                                reason="set JIAOYAN_LOAD_TEST=1 to run the short load test")
 
 
 @pytest.mark.xfail(strict=False, reason=(
