@@ -1,4 +1,6 @@
 """Configuration and the application factory."""
+import os
+
 import pytest
 
 from forum import create_app
@@ -31,7 +33,12 @@ def test_dotenv_file_is_read_without_overriding_environment(tmp_path, monkeypatc
     monkeypatch.delenv("SITE_TIMEZONE", raising=False)
     monkeypatch.delenv("JIAOYAN_DATA_DIR", raising=False)
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    app = create_app()
+    try:
+        app = create_app()
+    finally:
+        # python-dotenv writes into os.environ itself; don't leak into later tests.
+        os.environ.pop("SITE_TIMEZONE", None)
+        os.environ.pop("JIAOYAN_DATA_DIR", None)
     assert app.config["SITE_TIMEZONE"] == "Asia/Hong_Kong"
     assert app.config["JIAOYAN_DATA_DIR"] == str(tmp_path / "fromdotenv")
 

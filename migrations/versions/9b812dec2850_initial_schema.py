@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 664d72157a6e
+Revision ID: 9b812dec2850
 Revises: 
-Create Date: 2026-11-23 05:09:33.903400
+Create Date: 2026-11-23 06:49:59.757699
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import forum.core.db
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
-revision = '664d72157a6e'
+revision = '9b812dec2850'
 down_revision = None
 branch_labels = None
 depends_on = None
