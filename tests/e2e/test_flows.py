@@ -141,13 +141,15 @@ def test_host_deletes_comment_with_reason_and_author_is_notified(visit, accounts
     page.on("dialog", lambda d: d.accept())
     page.goto(f"/blogs/entries/{entry_id}")
     comment = page.locator("li.comment", has_text=body)
-    comment.locator("summary", has_text="删除").click()
-    comment.get_by_label("删除原因").select_option(label="违背教师职业道德")
-    note = comment.get_by_label("说明")
+    # The host also sees a 举报 form with its own 说明 field: work inside the delete form only.
+    delete_form = comment.locator("details", has=page.locator("summary", has_text="删除"))
+    delete_form.locator("summary").click()
+    delete_form.get_by_label("删除原因").select_option(label="违背教师职业道德")
+    note = delete_form.get_by_label("说明")
     if note.count():
         note.fill("请注意对学生的评价用语。")
     host.shot("delete-with-reason")
-    comment.get_by_role("button", name="确认删除").click()
+    delete_form.get_by_role("button", name="确认删除").click()
     page.wait_for_load_state()
     page.locator("li.comment.is-deleted", has_text=body).wait_for()  # moderators still see it, marked
     host.shot("deleted")
