@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.core.content import MarkdownMixin, SoftDeleteMixin, TimestampMixin
 from forum.core.db import utcnow
+from forum.core.i18n import N_
 from forum.extensions import db
 
 if TYPE_CHECKING:
@@ -17,14 +18,14 @@ if TYPE_CHECKING:
 
 # Category codes of DESIGN.md §5 with their Chinese names.
 CATEGORIES = {
-    "design": "教学设计",
-    "reflection": "教学反思",
-    "case": "教学案例",
-    "essay": "教学随笔",
-    "courseware": "课件",
-    "video": "录像课",
-    "prep_summary": "集体备课纪要",
-    "research": "小课题",
+    "design": N_("教学设计"),
+    "reflection": N_("教学反思"),
+    "case": N_("教学案例"),
+    "essay": N_("教学随笔"),
+    "courseware": N_("课件"),
+    "video": N_("录像课"),
+    "prep_summary": N_("集体备课纪要"),
+    "research": N_("小课题"),
 }
 
 

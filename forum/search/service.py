@@ -7,6 +7,8 @@ still be indexable: never deleted, never a draft). Snippets are computed for tha
 """
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Mapping
@@ -224,9 +226,9 @@ def present(row, doc_type: str, query: ParsedQuery) -> Result:
     if doc_type in ("entry", "thread"):
         title = row.title
     elif doc_type == "post":
-        title = "回复：" + row.thread.title
+        title = _("回复：%(title)s", title=row.thread.title)
     else:
-        title = "评论：" + row.entry.title
+        title = _("评论：%(title)s", title=row.entry.title)
     text = plain_text(row.body or "")
     return Result(doc_type, row.id, title, mark_title(title, query) if doc_type in ("entry", "thread") else
                   Markup.escape(title), snippet(text, query), content_url(doc_type, row),

@@ -6,6 +6,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from forum.blogs.models import CATEGORIES
+from forum.core.i18n import N_
 from forum.extensions import db
 from forum.org.models import Group, School
 from forum.policy import visible_groups_clause
@@ -13,7 +14,7 @@ from forum.search import service
 
 bp = Blueprint("search", __name__, url_prefix="/search")
 
-TYPE_LABELS = {"entry": "日志", "thread": "主题帖", "post": "回帖", "comment": "评论"}
+TYPE_LABELS = {"entry": N_("日志"), "thread": N_("主题帖"), "post": N_("回帖"), "comment": N_("评论")}
 
 
 @bp.get("")
