@@ -104,7 +104,7 @@ def test_host_toggles_and_deletes_with_reason(app, db, client, login):
     client.post("/auth/logout")
     login(c)
     html = client.get(f"/boards/threads/{thread.id}").get_data(as_text=True)
-    assert "不当言论" not in html and "该回帖已被删除" in html
+    assert "不当言论" not in html and "该内容已被删除" in html
     client.post("/auth/logout")
     login(host)
     assert client.post(f"/boards/posts/{post.id}/restore").status_code == 302
