@@ -20,7 +20,7 @@ from forum.core.errors import fail
 from forum.core.revisions import keep_revision
 from forum.core.writepath import Credit, add_contribution, enqueue, record, set_deleted
 from forum.extensions import db
-from forum.notifications.services import find_mentions, notify
+from forum.notifications.services import find_mentions, notify, notify_moderated
 from forum.policy import can
 
 TITLE_MAX = 200
@@ -255,9 +255,7 @@ def delete_entry(entry: Entry, actor, reason=None, note: str = "") -> Entry:
         fail(403, _("你不能删除这篇日志。"))
     reason = clean_reason(reason, actor, entry)
     set_deleted(entry, True, by_id=actor.id, reason=reason, note=(note or "")[:500])
-    if actor.id != entry.author_id:
-        notify([entry.author_id], "moderation", actor_id=actor.id, target_type="entry", target_id=entry.id,
-               reason_code=reason, note=note or "")
+    notify_moderated(entry, actor.id, reason_code=reason, note=note)
     db.session.commit()
     return entry
 
@@ -309,9 +307,7 @@ def delete_comment(comment: Comment, actor, reason=None, note: str = "") -> Comm
     reason = clean_reason(reason, actor, comment)
     set_deleted(comment, True, by_id=actor.id, reason=reason, note=(note or "")[:500])
     _bump_comment_count(comment.entry, -1)
-    if actor.id != comment.author_id:
-        notify([comment.author_id], "moderation", actor_id=actor.id, target_type="comment",
-               target_id=comment.id, reason_code=reason, note=note or "")
+    notify_moderated(comment, actor.id, reason_code=reason, note=note)
     db.session.commit()
     return comment
 
@@ -354,6 +350,7 @@ def delete_guestbook_message(msg: GuestbookMessage, actor, reason=None, note: st
     reason = clean_reason(reason, actor, msg)
     # The outbox row set_deleted queues is skipped by the indexer (no guestbook documents).
     set_deleted(msg, True, by_id=actor.id, reason=reason, note=(note or "")[:500])
+    notify_moderated(msg, actor.id, reason_code=reason, note=note)
     db.session.commit()
     return msg
 

@@ -19,7 +19,7 @@ from forum.core.errors import fail
 from forum.core.revisions import keep_revision
 from forum.core.writepath import Credit, record, set_deleted
 from forum.extensions import db
-from forum.notifications.services import find_mentions, link_mentions, notify
+from forum.notifications.services import find_mentions, link_mentions, notify, notify_moderated
 from forum.policy import can
 
 # Top-level replies per thread page; each comes with its whole subtree.
@@ -247,9 +247,7 @@ def delete_thread(thread: Thread, user: User, reason: str | None = None, note: s
     set_deleted(thread, True, by_id=user.id, reason=reason, note=note)
     db.session.execute(update(Board).where(Board.id == thread.board_id)
                        .values(thread_count=Board.thread_count - 1))
-    if thread.author_id != user.id:
-        notify([thread.author_id], "moderation", actor_id=user.id, target_type="thread", target_id=thread.id,
-               reason_code=reason, note=note or "")
+    notify_moderated(thread, user.id, reason_code=reason, note=note)
     db.session.commit()
 
 
@@ -261,9 +259,7 @@ def delete_post(post: Post, user: User, reason: str | None = None, note: str | N
     set_deleted(post, True, by_id=user.id, reason=reason, note=note)
     db.session.execute(update(Thread).where(Thread.id == post.thread_id)
                        .values(reply_count=Thread.reply_count - 1).execution_options(synchronize_session=False))
-    if post.author_id != user.id:
-        notify([post.author_id], "moderation", actor_id=user.id, target_type="post", target_id=post.id,
-               reason_code=reason, note=note or "")
+    notify_moderated(post, user.id, reason_code=reason, note=note)
     db.session.commit()
 
 

@@ -68,6 +68,14 @@ def notify(user_ids: Iterable[int], kind: str, *, actor_id: int | None, target_t
 
 # --- reading: text built at read time, only for targets the reader may still see ----------------
 
+def notify_moderated(content, actor_id: int, *, reason_code: str | None, note: str = "") -> int:
+    """Tell the author that someone else moderated their content, with the reason (caller commits)."""
+    if content.author_id == actor_id:
+        return 0
+    return notify([content.author_id], "moderation", actor_id=actor_id, target_type=content.doc_type,
+                  target_id=content.id, reason_code=reason_code, note=note or "")
+
+
 def _text(key: str, actor: str, title: str) -> str:
     """The sentence for a notification kind (msgids are the Chinese text)."""
     from flask_babel import gettext as _

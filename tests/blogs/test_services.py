@@ -292,3 +292,21 @@ def test_rerender_command_refreshes_stale_html_without_touching_times(district, 
     fresh = db.session.get(Entry, e.id)
     assert fresh.render_version == markup.RENDER_VERSION and 'id="h-学情分析"' in fresh.body_html
     assert fresh.updated_at == stamp
+
+
+def test_host_deleting_a_guestbook_message_tells_its_author_the_reason(app, db):
+    """Every content type: a moderator's delete notifies the author with the reason code."""
+    from forum.blogs import services
+    from forum.notifications.models import Notification
+    from tests.factories import make_group, make_user
+
+    host, writer = make_user(), make_user()
+    group = make_group(members=[writer], hosts=[host])
+    msg = services.add_guestbook_message(group.blog, writer, "感谢各位老师的分享，这次研讨收获很大。")
+    services.delete_guestbook_message(msg, host, "offtopic")
+    note = db.session.scalar(db.select(Notification).where(Notification.user_id == writer.id,
+                                                           Notification.kind == "moderation"))
+    assert note is not None and note.reason_code == "offtopic" and note.target_type == "guestbook"
+    services.delete_guestbook_message(services.add_guestbook_message(group.blog, writer, "自己删除自己的留言内容。"), writer)
+    assert db.session.scalar(db.select(db.func.count()).select_from(Notification)
+                             .where(Notification.kind == "moderation")) == 1
