@@ -7,7 +7,7 @@ from flask_login import current_user
 
 def init_app(app) -> None:
     """Register the blog pages, feeds, API endpoints and the home/group panels."""
-    from forum.blogs import api, comment_views, feeds  # noqa: F401  (routes register on their blueprints)
+    from forum.blogs import api, attachment_views, comment_views, editor_views, feeds  # noqa: F401  (routes register on their blueprints)
     from forum.blogs.cli import blogs_cli
     from forum.blogs.views import bp
     from forum.core import panels
