@@ -234,7 +234,7 @@ def _editor_config(form: EntryForm, blog: Blog, entry: Entry | None) -> dict:
             "uploadOffline": _("网络已断开，文件没有上传。"),
             "placeholder": _("正在上传 %(n)s…", n="{n}"),
             "dropHere": _("松开鼠标即可上传到附件并插入正文"),
-            "unsaved": _("有尚未保存的修改。"),
+            "screenshot": _("截图"),
         },
     }
 

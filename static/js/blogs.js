@@ -113,6 +113,7 @@
         schedule();
         body.focus();
       });
+      document.getElementById("draft-restore-later").addEventListener("click", function () { banner.hidden = true; });
       document.getElementById("draft-restore-no").addEventListener("click", function () {
         banner.hidden = true;
         if (store) { store.removeItem(key); }
@@ -244,7 +245,7 @@
       // Copying from Word or a web page also carries a picture of the text: paste the text then.
       if ((dt.getData("text/plain") || "").trim()) { return; }
       ev.preventDefault();
-      uploadAll(dt.files);
+      uploadAll(dt.files, true);
     });
     body.addEventListener("dragover", function (ev) {
       if (ev.dataTransfer && Array.prototype.indexOf.call(ev.dataTransfer.types || [], "Files") >= 0) {
@@ -261,8 +262,8 @@
       }
     });
 
-    function uploadAll(files) {
-      Array.prototype.forEach.call(files, function (f) { upload(f); });
+    function uploadAll(files, pasted) {
+      Array.prototype.forEach.call(files, function (f) { upload(f, pasted); });
     }
 
     function replacePlaceholder(mark, text) {
@@ -279,8 +280,14 @@
       body.dispatchEvent(new Event("input", {bubbles: true}));
     }
 
-    function upload(file) {
+    function upload(file, pasted) {
       var name = file.name || "image.png";
+      if (pasted && /^image\.(png|jpe?g)$/i.test(name)) {
+        // A screenshot from the clipboard is always called image.png: give it a name worth keeping.
+        var d = new Date(), two = function (n) { return (n < 10 ? "0" : "") + n; };
+        name = M.screenshot + "-" + d.getFullYear() + two(d.getMonth() + 1) + two(d.getDate()) + "-" +
+          two(d.getHours()) + two(d.getMinutes()) + two(d.getSeconds()) + "." + name.split(".").pop().toLowerCase();
+      }
       var ext = (name.split(".").pop() || "").toLowerCase();
       if (!/\./.test(name) && file.type === "image/png") { name = "image.png"; ext = "png"; }
       if (cfg.types.indexOf(ext) < 0) { say(fmt(M.uploadFailed, {n: name, m: M.badType}), true); return; }
@@ -289,9 +296,11 @@
       seq += 1;
       var mark = "[" + fmt(M.placeholder, {n: name}) + " #" + seq + "]";
       var s = body.selectionStart, e = body.selectionEnd;
+      // Each file is a paragraph of its own, so an image is not run into the sentence before it.
       var before = body.value.slice(0, s);
-      var lead = before && !/\n$/.test(before) ? "\n" : "";
-      window.jyMarkdown.insert(body, s, e, lead + mark + "\n", lead.length + mark.length + 1, lead.length + mark.length + 1);
+      var lead = !before || /\n\n$/.test(before) ? "" : (/\n$/.test(before) ? "\n" : "\n\n");
+      var end = lead.length + mark.length + 2;
+      window.jyMarkdown.insert(body, s, e, lead + mark + "\n\n", end, end);
       say(fmt(M.uploading, {n: name}));
       var data = new FormData();
       data.append("file", file, name);
