@@ -59,8 +59,8 @@
     function fill(d) {
       FIELDS.forEach(function (n) {
         var el = editor.elements[n];
-        var v = n === "stage" || n === "subject" || n === "grade" || n === "textbook" || n === "unit"
-          ? (d.fields || {})[n] : d[n];
+        // Server drafts keep the teaching fields under "fields"; the browser copy keeps them flat.
+        var v = d.fields && d.fields[n] !== undefined ? d.fields[n] : d[n];
         if (el && typeof v === "string" && (v || n === "body" || n === "title")) { el.value = v; }
       });
       body.dispatchEvent(new Event("input", {bubbles: true}));

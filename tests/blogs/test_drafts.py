@@ -291,3 +291,27 @@ def test_json_upload_to_an_existing_entry(district, client, login):
     resp = client.post(f"/blogs/entries/{entry.id}/attachments", headers=JSON, content_type="multipart/form-data",
                        data={"file": (io.BytesIO(tiny_pdf()), "x.pdf")})
     assert resp.status_code == 403
+
+
+def test_purge_pending_removes_only_old_unclaimed_uploads(district, client, login, runner, app):
+    from datetime import timedelta
+    from pathlib import Path
+
+    from forum.core.db import utcnow
+
+    login(district.author)
+    old_id = pending_upload(client, district.public_blog, "旧.png").json["id"]
+    new_id = pending_upload(client, district.public_blog, "新.png").json["id"]
+    entry = services.create_entry(district.public_blog, district.author, title="t", body="x", category="essay")
+    kept_id = client.post(f"/blogs/entries/{entry.id}/attachments", headers=JSON, content_type="multipart/form-data",
+                          data={"file": (io.BytesIO(tiny_png()), "附.png")}).json["id"]
+    for att_id in (old_id, kept_id):
+        db.session.get(Attachment, att_id).created_at = utcnow() - timedelta(days=40)
+    db.session.commit()
+    old_file = Path(app.config["UPLOAD_DIR"]) / db.session.get(Attachment, old_id).stored_name
+    assert old_file.exists()
+    result = runner.invoke(args=["blogs", "purge-pending", "--days", "30"])
+    assert result.exit_code == 0 and "1 pending uploads removed" in result.output
+    db.session.expire_all()
+    assert db.session.get(Attachment, old_id) is None and not old_file.exists()
+    assert db.session.get(Attachment, new_id) is not None and db.session.get(Attachment, kept_id) is not None

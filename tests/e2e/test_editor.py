@@ -222,3 +222,28 @@ def test_editor_screenshot_and_axe(visit, accounts, live_server, width):
     box = page.get_by_role("toolbar", name="格式").bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= width
     v.shot("toolbar", full_page=False)
+
+
+def test_editor_first_load_budget(visit, accounts, live_server):
+    """The editor with its toolbar and scripts stays inside the home page's budget: ≤ 150 KB, nothing off-site."""
+    import json
+    from urllib.parse import urlparse
+
+    from .conftest import ARTIFACTS
+
+    visit("sign-in", accounts["teacher"], reuse=True)
+    v = visit("editor-budget", accounts["teacher"], reuse=True, viewport={"width": 360, "height": 740})
+    page = v.page
+    done = []
+    page.on("requestfinished", lambda r: done.append(r))
+    page.goto(f"/blogs/{accounts['blog_id']}/new?category=design")
+    page.wait_for_load_state("networkidle")
+    site = urlparse(live_server.url).netloc
+    rows = [{"url": r.url, "bytes": r.sizes()["responseBodySize"] + r.sizes()["responseHeadersSize"]} for r in done]
+    total = sum(r["bytes"] for r in rows)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "budget-editor.json").write_text(json.dumps({"total_bytes": total, "requests": rows}, indent=1))
+    assert not [r for r in rows if urlparse(r["url"]).netloc not in (site, "")]
+    assert any("mdtoolbar.js" in r["url"] for r in rows)
+    assert total <= 150 * 1024, (total, rows)
+    assert not v.console_errors, v.console_errors
