@@ -315,3 +315,16 @@ def test_purge_pending_removes_only_old_unclaimed_uploads(district, client, logi
     db.session.expire_all()
     assert db.session.get(Attachment, old_id) is None and not old_file.exists()
     assert db.session.get(Attachment, new_id) is not None and db.session.get(Attachment, kept_id) is not None
+
+
+def test_profile_lists_my_entries_drafts_and_autosaves(district, client, login):
+    services.create_entry(district.public_blog, district.author, title="发表了的反思", body="x", category="reflection")
+    services.create_entry(district.public_blog, district.author, title="没写完的设计", body="x", category="design",
+                          status="draft")
+    login(district.author)
+    autosave(client, f"/blogs/{district.public_blog.id}/autosave", title="自动保存的题目")
+    page = client.get("/auth/profile").get_data(as_text=True)
+    assert "发表了的反思" in page and "没写完的设计" in page and "自动保存的题目" in page
+    login(district.colleague)
+    page = client.get("/auth/profile").get_data(as_text=True)
+    assert "没写完的设计" not in page and "自动保存的题目" not in page and "发表了的反思" not in page

@@ -247,3 +247,17 @@ def test_editor_first_load_budget(visit, accounts, live_server):
     assert any("mdtoolbar.js" in r["url"] for r in rows)
     assert total <= 150 * 1024, (total, rows)
     assert not v.console_errors, v.console_errors
+
+
+def test_profile_shows_my_contributions_and_drafts(visit, accounts):
+    """The profile: this month's counts and six months by the tallies' rule, my entries and drafts."""
+    v = visit("profile", accounts["teacher"], reuse=True)
+    page = v.page
+    page.goto("/auth/profile")
+    panel = page.locator("#my-contributions")
+    assert panel.get_by_role("heading", name="我的贡献").is_visible()
+    assert panel.locator("table").nth(1).locator("tbody tr").count() == 6
+    assert page.locator("#my-writing").get_by_role("heading", name=re.compile("我的日志")).is_visible()
+    bad = v.axe("profile-panels")
+    assert not [(x["id"], x["impact"]) for x in bad], bad
+    v.shot("profile")
