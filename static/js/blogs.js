@@ -98,7 +98,8 @@
         offer = {draft: local, text: fmt(M.restoreLocal, {t: local.at ? new Date(local.at).toLocaleString() : ""})};
       }
     }
-    if (!offer && cfg.serverDraft && differs(cfg.serverDraft)) {
+    var empty = function (d) { return isOutline(d.body) && !(d.title || "").trim(); };
+    if (!offer && cfg.serverDraft && differs(cfg.serverDraft) && !empty(cfg.serverDraft)) {
       offer = {draft: cfg.serverDraft, text: fmt(M.restoreServer, {t: cfg.serverDraft.saved_label})};
     }
     var banner = document.getElementById("draft-restore");
@@ -154,6 +155,7 @@
     }
     function save(retried) {
       if (!dirty || submitting || !window.fetch) { return; }
+      if (empty(snapshot())) { dirty = false; return; }  // an untouched outline is not worth a draft
       if (navigator.onLine === false) { say(M.offline, true); schedule(); return; }
       dirty = false;
       say(M.saving);
@@ -191,7 +193,7 @@
     editor.addEventListener("change", changed);
     window.addEventListener("online", function () { if (dirty) { save(); } });
     document.addEventListener("visibilitychange", function () {
-      if (document.visibilityState === "hidden" && dirty && !submitting) {
+      if (document.visibilityState === "hidden" && dirty && !submitting && !empty(snapshot())) {
         writeLocal();
         if (navigator.sendBeacon && navigator.sendBeacon(cfg.autosaveUrl, formData())) { dirty = false; }
       }
