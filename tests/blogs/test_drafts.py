@@ -328,3 +328,14 @@ def test_profile_lists_my_entries_drafts_and_autosaves(district, client, login):
     login(district.colleague)
     page = client.get("/auth/profile").get_data(as_text=True)
     assert "没写完的设计" not in page and "自动保存的题目" not in page and "发表了的反思" not in page
+
+
+def test_editor_toolbar_and_messages_in_english(district, client, login):
+    login(district.author)
+    client.post("/lang", data={"lang": "en", "next": "/"})
+    page = client.get(f"/blogs/{district.public_blog.id}/new").get_data(as_text=True)
+    assert 'role="toolbar" aria-label="Formatting"' in page
+    assert 'aria-label="Bold"' in page and ">Image/file<" in page and ">Table<" in page
+    cfg = editor_config(page)
+    assert cfg["messages"]["restore"] == "Restore draft"
+    assert "{n}" in cfg["messages"]["uploadFailed"] and "{m}" in cfg["messages"]["uploadFailed"]
