@@ -7,7 +7,7 @@ from flask_login import current_user
 
 def init_app(app) -> None:
     """Register the blog pages, feeds, API endpoints and the home/group panels."""
-    from forum.blogs import api, comment_views, feeds  # noqa: F401  (routes register on their blueprints)
+    from forum.blogs import api, attachment_views, comment_views, editor_views, feeds  # noqa: F401  (routes register on their blueprints)
     from forum.blogs.cli import blogs_cli
     from forum.blogs.views import bp
     from forum.core import panels
@@ -22,6 +22,7 @@ def init_app(app) -> None:
     panels.register(app, "home", 20, latest_entries_panel)
     panels.register(app, "group", 10, group_blog_panel)
     panels.register(app, "home_side", 10, my_blog_panel)
+    panels.register(app, "profile", 20, my_writing_panel)
 
 
 def latest_entries_panel(**_context) -> str:
@@ -59,3 +60,23 @@ def my_blog_panel(**_context) -> str:
         return ""
     blog = db.session.scalar(db.select(Blog).where(Blog.owner_id == current_user.id))
     return render_template("blogs/_panel_mine.html", blog=blog)
+
+
+def my_writing_panel(**_context) -> str:
+    """Profile: the teacher's latest entries, saved drafts and editor autosaves (only they see this page)."""
+    from sqlalchemy import func, select
+
+    from forum.blogs.drafts import my_autosaves
+    from forum.blogs.models import Entry
+    from forum.extensions import db
+
+    if not current_user.is_authenticated:
+        return ""
+    mine = select(Entry).where(Entry.author_id == current_user.id, Entry.is_deleted.is_(False))
+    entries = db.session.scalars(mine.where(Entry.status == "published")
+                                 .order_by(Entry.published_at.desc()).limit(8)).all()
+    published = db.session.scalar(select(func.count()).select_from(
+        mine.where(Entry.status == "published").subquery())) or 0
+    drafts = db.session.scalars(mine.where(Entry.status == "draft").order_by(Entry.updated_at.desc()).limit(10)).all()
+    return render_template("blogs/_panel_profile.html", entries=entries, published=published, drafts=drafts,
+                           autosaves=my_autosaves(current_user)[:10])

@@ -37,3 +37,25 @@ def rerender(batch: int) -> None:
             done += len(rows)
             db.session.commit()
         click.echo(f"{model.__name__}: {done} re-rendered")
+
+
+@blogs_cli.command("purge-pending")
+@click.option("--days", default=30, show_default=True, help="Remove uploads waiting longer than this.")
+def purge_pending(days: int) -> None:
+    """Remove files uploaded in the editor for an entry that was never saved (and their stored files)."""
+    from datetime import timedelta
+
+    from forum.blogs.attachments import path_of
+    from forum.blogs.models import Attachment
+    from forum.core.db import utcnow
+    from forum.extensions import db
+
+    cutoff = utcnow() - timedelta(days=max(days, 1))
+    rows = db.session.scalars(select(Attachment).where(Attachment.entry_id.is_(None),
+                                                       Attachment.created_at < cutoff)).all()
+    for att in rows:
+        path = path_of(att)
+        db.session.delete(att)
+        db.session.commit()  # the row goes first: a file without a row is harmless, the reverse is a 404
+        path.unlink(missing_ok=True)
+    click.echo(f"{len(rows)} pending uploads removed")

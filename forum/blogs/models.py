@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Optional
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.core.content import MarkdownMixin, SoftDeleteMixin, TimestampMixin
@@ -150,3 +150,34 @@ class Attachment(db.Model):
 
     entry: Mapped[Optional[Entry]] = relationship()
     uploader: Mapped["User"] = relationship()
+
+
+class EntryAutosave(db.Model):
+    """The editor's autosaved text for one user and one editor slot, private to that user.
+
+    Kept apart from the entry so an autosave never bumps the entry's version, writes a revision, a
+    ledger row or a search outbox row, and never overwrites a published body. `slot` is
+    "new:<blog id>" for a new entry on a blog, "entry:<entry id>" for editing an entry.
+    """
+
+    __tablename__ = "entry_autosaves"
+    __table_args__ = (UniqueConstraint("user_id", "slot", name="uq_entry_autosaves_user_slot"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    blog_id: Mapped[int] = mapped_column(ForeignKey("blogs.id", ondelete="CASCADE"))
+    entry_id: Mapped[Optional[int]] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"), index=True)
+    slot: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(20), default="")
+    tags: Mapped[str] = mapped_column(String(400), default="")
+    # The other editor fields (学段, 学科 …) as a JSON object.
+    fields: Mapped[str] = mapped_column(Text, default="{}")
+    # The entry version the text was based on (editing an existing entry).
+    base_version: Mapped[Optional[int]] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    blog: Mapped[Blog] = relationship()
+    entry: Mapped[Optional[Entry]] = relationship()

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import selectinload
 
+from forum.blogs import drafts
 from forum.blogs.models import CATEGORIES, Blog, Comment, Entry, EntryTag, GuestbookMessage
 from forum.core.content import DELETE_REASONS
 from forum.core.db import utcnow
@@ -176,8 +177,12 @@ def _notify_mentions(text: str, actor, target_type: str, target_id: int, readabl
 # --- entries -------------------------------------------------------------------------------------
 
 def create_entry(blog: Blog, author, *, title, body, category, tags=None, meta: dict | None = None,
-                 status: str = "published", created_at: datetime | None = None) -> Entry:
-    """Write a new entry (draft or published) on `blog`."""
+                 status: str = "published", created_at: datetime | None = None,
+                 attachment_ids=None, from_editor: bool = False) -> Entry:
+    """Write a new entry (draft or published) on `blog`.
+
+    From the editor, the author's uploads made for it are attached and the editor's autosave dropped.
+    """
     if not can(author, "write", blog):
         fail(403, _("你不能在这个博客发表日志。"))
     title = clean_line(title, "title", TITLE_MAX, required=True)
@@ -199,12 +204,16 @@ def create_entry(blog: Blog, author, *, title, body, category, tags=None, meta: 
     record(entry, _credit("entry", author, blog, f"{title}\n{body}", when) if status == "published" else None)
     if status == "published":
         _notify_mentions(body, author, "entry", entry.id, lambda u: can(u, "read", entry))
+    if from_editor:
+        drafts.claim_attachments(author, entry, attachment_ids or (), body)
+        drafts.drop(author, drafts.slot_for(blog, None))
     db.session.commit()
     return entry
 
 
 def update_entry(entry: Entry, editor, *, version, title, body, category, tags=None,
-                 meta: dict | None = None, status: str | None = None) -> Entry:
+                 meta: dict | None = None, status: str | None = None, attachment_ids=None,
+                 from_editor: bool = False) -> Entry:
     """Edit an entry: the previous version is kept; a stale `version` is a 409 conflict."""
     if not can(editor, "edit", entry):
         fail(403, _("你不能编辑这篇日志。"))
@@ -245,6 +254,9 @@ def update_entry(entry: Entry, editor, *, version, title, body, category, tags=N
         add_contribution(_credit("entry", author, entry.blog, f"{title}\n{body}"), "entry", entry.id)
         _notify_mentions(body, author, "entry", entry.id, lambda u: can(u, "read", entry))
     enqueue("entry", entry.id)
+    if from_editor:
+        drafts.claim_attachments(editor, entry, attachment_ids or (), body)
+        drafts.drop(editor, drafts.slot_for(entry.blog, entry))
     db.session.commit()
     return entry
 

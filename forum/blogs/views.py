@@ -1,17 +1,18 @@
-"""Blog pages: blog home, entry page, editor with preview, history and diff, comments, guestbook, files."""
+"""Blog pages: blog home, entry page, editor with preview, history and diff (files: attachment_views.py)."""
 from __future__ import annotations
 
 import difflib
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from forum.blogs import attachments, services
+from forum.blogs import attachments, drafts, services
 from forum.blogs.forms import CommentForm, ConfirmForm, DeleteForm, EntryForm, GuestbookForm, UploadForm
-from forum.blogs.models import CATEGORIES, Attachment, Blog, Comment, Entry, GuestbookMessage
+from forum.blogs.models import CATEGORIES, Blog, Comment, Entry, GuestbookMessage
 from forum.blogs.outlines import outline, outlines
 from forum.core import markup
 from forum.core.errors import ApiError, fail
@@ -113,9 +114,9 @@ def _render_blog(blog: Blog, gb_form: GuestbookForm | None = None, status: int =
     query = services.for_listing(services.visible_entries(current_user, blog, category=category, tag=tag)).order_by(
         Entry.is_pinned.desc(), Entry.published_at.desc(), Entry.id.desc())
     page = db.paginate(query, page=_page(), per_page=PER_PAGE, error_out=False)
-    drafts = deleted = []
+    own_drafts = deleted = []
     if current_user.is_authenticated:
-        drafts = db.session.scalars(select(Entry).where(
+        own_drafts = db.session.scalars(select(Entry).where(
             Entry.blog_id == blog.id, Entry.author_id == current_user.id, Entry.status == "draft",
             Entry.is_deleted.is_(False)).order_by(Entry.updated_at.desc())).all()
         if can(current_user, "moderate", blog):
@@ -127,7 +128,8 @@ def _render_blog(blog: Blog, gb_form: GuestbookForm | None = None, status: int =
     guestbook = db.session.scalars(gb_query.order_by(GuestbookMessage.created_at.desc()).limit(30)).all()
     return render_template(
         "blogs/blog.html", blog=blog, page=page, category=category, tag=tag, categories=CATEGORIES,
-        tags=services.blog_tags(blog), drafts=drafts, deleted=deleted, guestbook=guestbook,
+        tags=services.blog_tags(blog), drafts=own_drafts, deleted=deleted, guestbook=guestbook,
+        autosaves=drafts.my_autosaves(current_user, blog),
         gb_form=gb_form or GuestbookForm(), delete_form=DeleteForm(), confirm_form=ConfirmForm(),
     ), status
 
@@ -158,20 +160,83 @@ def _render_entry(entry: Entry, comment_form: CommentForm | None = None, status:
         inline_types=attachments.INLINE, comment_form=comment_form or CommentForm(),
         delete_form=DeleteForm(), confirm_form=ConfirmForm(), categories=CATEGORIES,
         revision_count=len(history(entry)) if can(current_user, "see_history", entry) else 0,
+        cleared_draft=session.pop("jy_saved_draft", None),
     ), status
 
 
 def _editor(form: EntryForm, blog: Blog, entry: Entry | None = None, *, preview: str | None = None,
             status: int = 200, upload_error: str | None = None, conflict: Entry | None = None):
     files = attachments.entry_attachments(entry) if entry is not None else []
+    pending = drafts.pending_attachments(current_user, _posted_list("attachment_ids"))
     return render_template(
         "blogs/editor.html", form=form, blog=blog, entry=entry, preview=preview, outlines=outlines(),
-        files=files, upload_form=UploadForm(formdata=None), confirm_form=ConfirmForm(formdata=None),
-        upload_error=upload_error,
+        files=files, pending_files=pending, upload_form=UploadForm(formdata=None),
+        confirm_form=ConfirmForm(formdata=None), upload_error=upload_error,
         max_mb=attachments.max_bytes() // (1024 * 1024), categories=CATEGORIES,
         preview_toc=markup.toc(preview) if preview else [], conflict=conflict,
+        editor_config=_editor_config(form, blog, entry), local_key=_local_key(blog, entry),
+        cleared_draft=session.pop("jy_saved_draft", None),
     ), status
 
+
+def _posted_list(name: str) -> list[str]:
+    """A repeated form field, or nothing (also when the request body was refused as too large)."""
+    if request.method != "POST":
+        return []
+    try:
+        return request.form.getlist(name)
+    except RequestEntityTooLarge:
+        return []
+
+
+def _local_key(blog: Blog, entry: Entry | None) -> str:
+    """The browser's localStorage key for this editor's copy of the text."""
+    return f"jy-draft-{entry.id}" if entry is not None else f"jy-draft-new-{blog.id}"
+
+
+def _editor_config(form: EntryForm, blog: Blog, entry: Entry | None) -> dict:
+    """What the editor's script needs: endpoints, upload limits, the server draft, its messages."""
+    from forum.core.timezones import local as to_local
+
+    row = drafts.autosave_of(current_user, drafts.slot_for(blog, entry))
+    server_draft = None
+    if row is not None and (row.body != (form.body.data or "") or row.title != (form.title.data or "")):
+        server_draft = {"title": row.title, "body": row.body, "category": row.category, "tags": row.tags,
+                        "fields": drafts.fields_of(row), "saved_at": row.updated_at.isoformat(),
+                        "saved_label": to_local(row.updated_at).strftime("%Y-%m-%d %H:%M")}
+    if entry is not None:
+        autosave_url = url_for("blogs.autosave_entry", entry_id=entry.id)
+        upload_url = url_for("blogs.upload_attachment", entry_id=entry.id)
+    else:
+        autosave_url = url_for("blogs.autosave_new_entry", blog_id=blog.id)
+        upload_url = url_for("blogs.upload_attachment", blog_id=blog.id)
+    return {
+        "autosaveUrl": autosave_url, "discardUrl": autosave_url + "/discard", "uploadUrl": upload_url,
+        "tokenUrl": url_for("blogs.editor_token"), "loginUrl": url_for("auth.login"),
+        "localKey": _local_key(blog, entry), "maxBytes": attachments.max_bytes(),
+        "types": sorted(attachments.TYPES), "inline": sorted(attachments.INLINE),
+        "serverDraft": server_draft, "intervalMs": 12_000,
+        "messages": {
+            "restoreServer": _("服务器上有一份自动保存的草稿（%(t)s），比当前内容新。", t="{t}"),
+            "restoreLocal": _("本浏览器里有一份未提交的草稿（%(t)s），比当前内容新。", t="{t}"),
+            "restore": _("恢复草稿"), "discard": _("丢弃草稿"), "restored": _("草稿已恢复。"),
+            "discarded": _("草稿已丢弃。"),
+            "saving": _("正在自动保存…"), "saved": _("已自动保存 %(t)s", t="{t}"),
+            "saveFailed": _("自动保存失败：%(m)s 文字仍保存在本浏览器中。", m="{m}"),
+            "loggedOut": _("登录已过期。文字已保存在本浏览器中；请在新标签页重新登录，然后回到这里继续保存。"),
+            "offline": _("网络已断开，文字已保存在本浏览器中，联网后会自动保存到服务器。"),
+            "uploading": _("正在上传“%(n)s”…", n="{n}"), "uploadProgress": _("正在上传“%(n)s”：%(p)s%%", n="{n}", p="{p}"),
+            "uploaded": _("“%(n)s”已上传并插入正文。", n="{n}"),
+            "uploadFailed": _("“%(n)s”上传失败：%(m)s 正文没有受影响。", n="{n}", m="{m}"),
+            "tooLarge": _("文件太大：单个文件不能超过 %(mb)s MB。", mb=attachments.max_bytes() // (1024 * 1024)),
+            "badType": _("不支持的文件类型。允许：pdf、doc、docx、ppt、pptx、xls、xlsx、wps、jpg、png、mp4。"),
+            "rateLimited": _("上传太频繁，请稍后再试。"),
+            "uploadOffline": _("网络已断开，文件没有上传。"),
+            "placeholder": _("正在上传 %(n)s…", n="{n}"),
+            "dropHere": _("松开鼠标即可上传到附件并插入正文"),
+            "screenshot": _("截图"),
+        },
+    }
 
 def _form_error(form: EntryForm, exc: ApiError) -> None:
     """Show a service's validation error next to its field (or at the top of the form)."""
@@ -192,6 +257,7 @@ def new_entry(blog_id: int):
         category = _category_arg() or "design"
         form.category.data = category
         form.body.data = outline(category)
+        _restore_autosave(form, drafts.slot_for(blog, None))
         return _editor(form, blog)
     action = request.form.get("action", "publish")
     if action == "preview":
@@ -201,12 +267,14 @@ def new_entry(blog_id: int):
     try:
         entry = services.create_entry(
             blog, current_user, title=form.title.data, body=form.body.data, category=form.category.data,
-            tags=form.tags.data, meta=form.meta_fields(), status="draft" if action == "draft" else "published")
+            tags=form.tags.data, meta=form.meta_fields(), status="draft" if action == "draft" else "published",
+            attachment_ids=request.form.getlist("attachment_ids"), from_editor=True)
     except ApiError as exc:
         if exc.status != 422:
             raise
         _form_error(form, exc)
         return _editor(form, blog, status=422)
+    session["jy_saved_draft"] = _local_key(blog, None)
     if entry.status == "draft":
         flash(_("草稿已保存。现在可以上传附件，完成后点击“发表”。"), "info")
         return redirect(url_for("blogs.edit_entry", entry_id=entry.id))
@@ -223,6 +291,7 @@ def edit_entry(entry_id: int):
     if request.method == "GET":
         form.tags.data = " ".join(entry.tag_names)
         form.version.data = str(entry.version)
+        _restore_autosave(form, drafts.slot_for(entry.blog, entry))
         return _editor(form, entry.blog, entry)
     action = request.form.get("action", "publish")
     if action == "preview":
@@ -233,7 +302,8 @@ def edit_entry(entry_id: int):
     try:
         services.update_entry(entry, current_user, version=form.version.data, title=form.title.data,
                               body=form.body.data, category=form.category.data, tags=form.tags.data,
-                              meta=form.meta_fields(), status=status)
+                              meta=form.meta_fields(), status=status,
+                              attachment_ids=request.form.getlist("attachment_ids"), from_editor=True)
     except ApiError as exc:
         if exc.status == 409:
             db.session.expire_all()
@@ -247,11 +317,54 @@ def edit_entry(entry_id: int):
             raise
         _form_error(form, exc)
         return _editor(form, entry.blog, entry, status=422)
+    session["jy_saved_draft"] = _local_key(entry.blog, entry)
     if entry.status == "draft":
         flash(_("草稿已保存。"), "info")
         return redirect(url_for("blogs.edit_entry", entry_id=entry.id))
     flash(_("修改已保存。"), "info")
     return redirect(url_for("blogs.show_entry", entry_id=entry.id))
+
+
+def _restore_autosave(form: EntryForm, slot: str) -> None:
+    """?restore=1 (the drafts list, or without JavaScript): fill the form from the user's autosave."""
+    if not request.args.get("restore"):
+        return
+    row = drafts.autosave_of(current_user, slot)
+    if row is None:
+        flash(_("没有找到自动保存的草稿。"), "info")
+        return
+    form.title.data = row.title
+    form.body.data = row.body
+    if row.category in CATEGORIES:
+        form.category.data = row.category
+    form.tags.data = row.tags
+    for name, value in drafts.fields_of(row).items():
+        getattr(form, name).data = value
+    flash(_("已恢复自动保存的草稿；点击“保存草稿”或“发表”才会保存到日志。"), "info")
+
+
+@bp.errorhandler(CSRFError)
+def _csrf_failed(exc):
+    """A stale form: show the editor again with the submitted text, a fresh token and a clear message."""
+    from forum.core.errors import error_response, wants_json
+
+    args = request.view_args or {}
+    if request.endpoint in ("blogs.new_entry", "blogs.edit_entry") and not wants_json():
+        if not current_user.is_authenticated:
+            flash(_("登录已过期，刚才的文字没有提交，但已保存在本浏览器中：重新登录后回到编辑器即可恢复。"), "error")
+            back = request.path
+            return redirect(url_for("auth.login", next=back))
+        form = EntryForm(meta={"csrf": False})
+        if request.endpoint == "blogs.new_entry":
+            blog = get_blog(args.get("blog_id", 0), "write")
+            entry = None
+        else:
+            entry = get_entry(args.get("entry_id", 0), "edit")
+            blog = entry.blog
+        flash(_("页面已过期（安全校验失败），文字没有提交但都保留在下面；请再点一次“保存草稿”或“发表”。"), "error")
+        return _editor(form, blog, entry, status=400)
+    return error_response(400, _("表单已失效（CSRF 校验失败），请返回刷新后重新提交；你输入的内容已在浏览器中保存。"),
+                          "csrf_failed")
 
 
 @bp.route("/preview", methods=["POST"])
@@ -351,76 +464,3 @@ def _diff_rows(old: str, new: str) -> list[tuple[str, str]]:
 
 
 # --- comments and guestbook ----------------------------------------------------------------------
-
-
-@bp.route("/entries/<int:entry_id>/attachments", methods=["POST"])
-@login_required
-def upload_attachment(entry_id: int):
-    """Attach a file to an entry; a refused file answers with the editor and the saved draft intact."""
-    entry = get_entry(entry_id, "edit")
-    upload = request.files.get("file")
-    form = UploadForm()
-    if not form.validate():
-        fail(400)
-    try:
-        if upload is None or not upload.filename:
-            fail(422, _("请选择要上传的文件。"), field="file")
-        att = attachments.save_upload(entry, current_user, upload.filename, upload.stream)
-    except ApiError as exc:
-        if exc.status not in (413, 422):
-            raise
-        return _editor(_entry_form(entry), entry.blog, entry, status=exc.status, upload_error=exc.message)
-    flash(_("附件“%(name)s”已上传。", name=att.original_name), "info")
-    return redirect(url_for("blogs.edit_entry", entry_id=entry.id, _anchor="attachments"))
-
-
-def _entry_form(entry: Entry) -> EntryForm:
-    form = EntryForm(formdata=None, obj=entry)
-    form.tags.data = " ".join(entry.tag_names)
-    form.version.data = str(entry.version)
-    return form
-
-
-@bp.errorhandler(RequestEntityTooLarge)
-def _too_large(exc):
-    """A too-big upload: say so clearly and show the editor again (the draft is already saved)."""
-    from forum.core.errors import error_response, wants_json
-
-    if request.endpoint == "blogs.upload_attachment" and not wants_json():
-        entry = _get(Entry, (request.view_args or {}).get("entry_id", 0))
-        if entry is not None and can(current_user, "edit", entry):
-            return _editor(_entry_form(entry), entry.blog, entry, status=413,
-                           upload_error=attachments.too_large_message())
-    return error_response(413, attachments.too_large_message())
-
-
-@bp.route("/attachments/<int:attachment_id>/delete", methods=["POST"])
-@login_required
-def delete_attachment(attachment_id: int):
-    """Remove an attachment from an entry."""
-    att = _get(Attachment, attachment_id)
-    if att is None or not can(current_user, "download", att):
-        fail(404)
-    if not ConfirmForm().validate():
-        fail(400)
-    attachments.delete_attachment(att, current_user)
-    flash(_("附件已删除。"), "info")
-    return redirect(url_for("blogs.edit_entry", entry_id=att.entry_id, _anchor="attachments"))
-
-
-@bp.route("/attachments/<int:attachment_id>")
-def download_attachment(attachment_id: int):
-    """Download a file, under the entry's visibility rule, with its original (Chinese) name."""
-    att = _get(Attachment, attachment_id)
-    if att is None or not can(current_user, "download", att):
-        fail(404)
-    return attachments.send_attachment(att)
-
-
-@bp.route("/attachments/<int:attachment_id>/inline")
-def inline_attachment(attachment_id: int):
-    """An image or video shown inside its entry."""
-    att = _get(Attachment, attachment_id)
-    if att is None or not can(current_user, "download", att) or att.extension not in attachments.INLINE:
-        fail(404)
-    return attachments.send_attachment(att, inline=True)

@@ -10,7 +10,7 @@ from typing import Callable
 from flask import current_app
 from markupsafe import Markup
 
-_KINDS = ("home", "home_side", "group", "group_side")
+_KINDS = ("home", "home_side", "group", "group_side", "profile")
 
 
 def register(app, kind: str, order: int, fn: Callable) -> None:

@@ -18,7 +18,7 @@ def test_teacher_writes_reflection_with_attachment_and_finds_it(visit, accounts)
     page = v.page
     title = "《秋天的雨》教学反思：蒲公英信箱里的朗读课"
     page.goto(f"/blogs/{accounts['blog_id']}/new?category=reflection")
-    page.get_by_label("标题").fill(title)
+    page.get_by_label("标题", exact=True).fill(title)
     page.locator("select#category").select_option("reflection")
     page.get_by_label("正文").fill(
         "## 教学过程\n\n本课以“蒲公英信箱”导入，引导学生在朗读中感受秋天的色彩与声音。\n\n"
@@ -61,7 +61,7 @@ def test_lesson_prep_from_draft_to_summary_on_group_blog(visit, accounts):
     page = lead.page
     page.goto(f"/boards/{accounts['board_id']}/new")
     page.get_by_label("类型").select_option("prep")
-    page.get_by_label("标题").fill(title)
+    page.get_by_label("标题", exact=True).fill(title)
     page.get_by_label("课题/单元").fill("第七单元《大自然的声音》")
     page.locator("form.thread-form").get_by_role("button", name="发布").click()
     page.wait_for_load_state()
@@ -184,7 +184,7 @@ def test_leader_switches_month_downloads_xlsx_and_publishes_bulletin(visit, acco
     page.get_by_role("link", name="发布本月通报").click()
     page.wait_for_load_state()
     assert page.get_by_label("月份").input_value() == month
-    page.get_by_label("标题").fill(f"{month} 教研工作月度通报（端到端测试）")
+    page.get_by_label("标题", exact=True).fill(f"{month} 教研工作月度通报（端到端测试）")
     page.get_by_label(re.compile("领导寄语")).fill("各教研组集体备课扎实，请继续保持。")
     leader.shot("publish")
     page.locator("main form").get_by_role("button", name="发布").click()
