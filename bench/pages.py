@@ -429,8 +429,9 @@ def main(argv=None) -> int:
                 r.label = r.label.replace("2,000", f"{manifest['targets']['thread_big']['posts']:,}")
             r.status, r.size, r.size_gzip, body = probe(url, ck)
             if key.startswith("search"):
-                m = re.search(r"(\d[\d,]*)\s*(?:条|results?|hits?)", body)
-                r.note = f"{m.group(1)} hits" if m else ""
+                m = re.search(r'class="search-total"[^>]*>([^<]*)<', body)
+                n = re.search(r"(\d[\d,]*\+?)", m.group(1)) if m else None
+                r.note = f"{n.group(1)} hits" if n else "0 hits"
             if r.status != 200:
                 r.note = f"HTTP {r.status}"
                 results.append(r)
