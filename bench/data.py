@@ -324,8 +324,11 @@ class Writer:
                 self.pending[name] = []
 
 
-def _fill_engine(url: str):
-    """The fill's own engine: foreign keys on; on SQLite no fsync and an in-memory journal."""
+def _fill_engine(url: str, journal: bool = True):
+    """The fill's own engine: foreign keys on; on SQLite no fsync and (`journal`) an in-memory journal.
+
+    Switching the journal mode needs the database to itself: --finish leaves it in WAL.
+    """
     from sqlalchemy import create_engine, event
 
     engine = create_engine(url)
@@ -336,7 +339,8 @@ def _fill_engine(url: str):
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys = ON")
             cur.execute("PRAGMA synchronous = OFF")
-            cur.execute("PRAGMA journal_mode = MEMORY")
+            if journal:
+                cur.execute("PRAGMA journal_mode = MEMORY")
             cur.execute("PRAGMA cache_size = -400000")
             cur.execute("PRAGMA temp_store = MEMORY")
             cur.close()
@@ -359,7 +363,6 @@ class Filler:
         self.now = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=1)
         self.start = self.now - timedelta(days=int(preset.months * 30.44))
         self.ids: dict[str, int] = defaultdict(int)
-        self.deleted_at: dict[tuple[str, int], datetime] = {}
         self.manifest: dict = {"targets": {}}
         from forum.core.timezones import month_key
 
@@ -396,7 +399,6 @@ class Filler:
             return dict(is_deleted=False, deleted_at=None, deleted_reason=None, deleted_note=None,
                         deleted_by_id=None), None
         at = min(self.now, when + timedelta(minutes=self.rng.randint(10, 4000)))
-        self.deleted_at[(kind, obj_id)] = at
         return dict(is_deleted=True, deleted_at=at, deleted_reason=self.rng.choice(REASONS), deleted_note=None,
                     deleted_by_id=by_id), at
 
@@ -779,68 +781,104 @@ class Filler:
 
         return markup.RENDER_VERSION
 
-    # -- the near-duplicate rule ------------------------------------------------------------------------
 
-    def duplicate_pass(self) -> int:
-        """Apply substance's near-duplicate rule in time order per author: returns rows made non-substantive.
 
-        At write time a contribution is not substantive when the same author wrote the same or nearly
-        the same text in the DUPLICATE_WINDOW_DAYS before it (rows deleted by then do not count).
-        """
-        from sqlalchemy import text as sql
+# --- the near-duplicate rule, and finishing a fill ------------------------------------------------
 
-        from forum.ledger.substance import SKETCH_SIZE, _parse_sketch, near_duplicate
+def apply_duplicate_rule(engine, config) -> int:
+    """Apply substance's near-duplicate rule in time order per author; returns rows made non-substantive.
 
-        threshold = self.app.config.get("NEAR_DUPLICATE_SIMILARITY", 0.8)
-        sketches: dict[str, frozenset] = {}
+    At write time a contribution is not substantive when the same author wrote the same or nearly
+    the same text in the DUPLICATE_WINDOW_DAYS before it (content deleted by then does not count).
+    Idempotent: a second run finds the same rows.
+    """
+    from sqlalchemy import text as sql
 
-        def sketch(fp: str) -> frozenset:
-            got = sketches.get(fp)
-            if got is None:
-                got = sketches[fp] = frozenset(_parse_sketch(fp))
-            return got
+    from forum.ledger.substance import SKETCH_SIZE, _parse_sketch, near_duplicate
 
-        days = self.app.config.get("DUPLICATE_WINDOW_DAYS", 7)
-        window = timedelta(days=days)
-        flips: list[int] = []
-        parse_ts = _ts_parser(self.w.engine.dialect.name)
-        # One sequential scan, sorted here: walking the (user_id, created_at) index instead reads the
-        # table in random order, which is many times slower on a 1.6M-row ledger.
-        with self.w.engine.connect() as conn:
-            ledger = conn.execute(sql(
-                "SELECT id, user_id, created_at, fingerprint, is_substantive, source_type, source_id "
-                "FROM contributions")).all()
-        ledger = [(uid, parse_ts(created), cid, fp, subst, st, sid)
-                  for cid, uid, created, fp, subst, st, sid in ledger]
-        ledger.sort(key=lambda r: (r[0], r[1], r[2]))
-        user, recent = None, deque()
-        for uid, created, cid, fp, subst, st, sid in ledger:
-            if uid != user:
-                user, recent = uid, deque()
-            while recent and recent[0][0] < created - window:
-                recent.popleft()
-            if subst and fp:
-                mine = sketch(fp)
-                for at, other, key in recent:
-                    gone = self.deleted_at.get(key)
-                    if gone is not None and gone <= created:
-                        continue
-                    # Cheap bound first: the similarity cannot reach the threshold with fewer shared
-                    # hashes than this; only candidates go to the rule's own near_duplicate().
-                    theirs = sketch(other)
-                    if fp[:16] != other[:16] and len(mine & theirs) < threshold * min(
-                            SKETCH_SIZE, len(mine | theirs)):
-                        continue
-                    if near_duplicate(fp, other):
-                        flips.append(cid)
-                        break
-            if fp:
-                recent.append((created, fp, (st, sid)))
-        with self.w.engine.begin() as conn:
-            for i in range(0, len(flips), 5000):
-                conn.execute(sql("UPDATE contributions SET is_substantive = :f WHERE id = :id"),
-                             [{"f": False, "id": x} for x in flips[i:i + 5000]])
-        return len(flips)
+    threshold = config.get("NEAR_DUPLICATE_SIMILARITY", 0.8)
+    window = timedelta(days=config.get("DUPLICATE_WINDOW_DAYS", 7))
+    sketches: dict[str, frozenset] = {}
+
+    def sketch(fp: str) -> frozenset:
+        got = sketches.get(fp)
+        if got is None:
+            got = sketches[fp] = frozenset(_parse_sketch(fp))
+        return got
+
+    parse_ts = _ts_parser(engine.dialect.name)
+    deleted_at: dict[tuple[str, int], datetime] = {}
+    # One sequential scan, sorted here: walking the (user_id, created_at) index instead reads the
+    # table in random order, which is many times slower on a 1.6M-row ledger.
+    with engine.connect() as conn:
+        for doc_type, table in (("thread", "threads"), ("post", "posts"), ("entry", "entries"),
+                                ("comment", "comments")):
+            for i, at in conn.execute(sql(f"SELECT id, deleted_at FROM {table} WHERE deleted_at IS NOT NULL")):
+                deleted_at[(doc_type, i)] = parse_ts(at)
+        ledger = conn.execute(sql(
+            "SELECT id, user_id, created_at, fingerprint, is_substantive, source_type, source_id "
+            "FROM contributions")).all()
+    ledger = [(uid, parse_ts(created), cid, fp, subst, st, sid) for cid, uid, created, fp, subst, st, sid in ledger]
+    ledger.sort(key=lambda r: (r[0], r[1], r[2]))
+    flips: list[int] = []
+    user, recent = None, deque()
+    for uid, created, cid, fp, subst, st, sid in ledger:
+        if uid != user:
+            user, recent = uid, deque()
+        while recent and recent[0][0] < created - window:
+            recent.popleft()
+        if subst and fp:
+            mine = sketch(fp)
+            for _at, other, key in recent:
+                gone = deleted_at.get(key)
+                if gone is not None and gone <= created:
+                    continue
+                # Cheap bound first: the similarity cannot reach the threshold with fewer shared
+                # hashes than this; only candidates go to the rule's own near_duplicate().
+                theirs = sketch(other)
+                if fp[:16] != other[:16] and len(mine & theirs) < threshold * min(SKETCH_SIZE, len(mine | theirs)):
+                    continue
+                if near_duplicate(fp, other):
+                    flips.append(cid)
+                    break
+        if fp:
+            recent.append((created, fp, (st, sid)))
+    with engine.begin() as conn:
+        for i in range(0, len(flips), 5000):
+            conn.execute(sql("UPDATE contributions SET is_substantive = :f WHERE id = :id"),
+                         [{"f": False, "id": x} for x in flips[i:i + 5000]])
+    return len(flips)
+
+
+def manifest_from_db(engine) -> dict:
+    """The benchmark targets found in a filled database (for --finish after an interrupted fill)."""
+    from sqlalchemy import text as sql
+
+    with engine.connect() as conn:
+        one = lambda q, **kw: conn.execute(sql(q), kw).mappings().first()  # noqa: E731
+        big = one("SELECT id, top_level_count FROM threads WHERE title LIKE :t ORDER BY id LIMIT 1", t="【长帖】%")
+        big_posts = one("SELECT count(*) AS n FROM posts WHERE thread_id = :i", i=big["id"])["n"]
+        t20 = one("SELECT t.id FROM threads t JOIN boards b ON b.id = t.board_id JOIN groups g ON g.id = b.group_id "
+                  "WHERE g.visibility = 'public' AND t.is_deleted = :f AND t.reply_count = 19 "
+                  "AND (SELECT count(*) FROM posts p WHERE p.thread_id = t.id) = 19 ORDER BY t.id LIMIT 1", f=False)
+        entry = one("SELECT id, body, comment_count FROM entries ORDER BY length(body) DESC LIMIT 1")
+        board = one("SELECT id, group_id, thread_count FROM boards ORDER BY thread_count DESC LIMIT 1")
+        few = one("SELECT count(*) AS n FROM posts WHERE body LIKE :w", w=f"%{FEW_SENTENCE}%")["n"]
+        broad = one("SELECT count(*) AS n FROM posts WHERE body LIKE :w", w=f"%{BROAD_SENTENCE}%")["n"]
+        rows = {t: conn.execute(sql(f"SELECT count(*) FROM {t}")).scalar() for t in Writer.ORDER}
+    return {
+        "targets": {
+            "thread_big": dict(id=big["id"], posts=big_posts + 1, top_level=big["top_level_count"],
+                               pages=-(-big["top_level_count"] // 20)),
+            "thread_20": dict(id=t20["id"], posts=20),
+            "board_deep": dict(id=board["id"], group_id=board["group_id"], threads=board["thread_count"]),
+            "group": dict(id=board["group_id"]),
+            "entry_big": dict(id=entry["id"], body_bytes=len(entry["body"].encode("utf-8")),
+                              comments=entry["comment_count"]),
+        },
+        "search": dict(few=dict(q=FEW_WORD, planted=few), broad=dict(q=BROAD_WORD, planted=broad)),
+        "rows": rows,
+    }
 
 
 def _ts_parser(dialect: str):
@@ -914,12 +952,46 @@ def fill(data_dir: str, preset: Preset, *, db_url: str | None = None, search: st
         filler.board_counters()
         filler.blogs()
         timings["fill"] = time.perf_counter() - t1
-        t2 = time.perf_counter()
-        flipped = filler.duplicate_pass()
-        timings["duplicate_rule"] = time.perf_counter() - t2
-        _log(f"near-duplicate rule: {flipped} ledger rows not substantive ({timings['duplicate_rule']:.1f}s)")
+    total_rows = sum(writer.count.values())
+    print(f"\n{'table':<16} {'rows':>10} {'insert s':>9} {'rows/s':>9}")
+    for name in Writer.ORDER:
+        n, sec = writer.count.get(name, 0), writer.seconds.get(name, 0.0)
+        print(f"{name:<16} {n:>10} {sec:>9.1f} {(n / sec if sec else 0):>9.0f}")
+    print(f"{'total':<16} {total_rows:>10} {timings['fill']:>9.1f} {total_rows / timings['fill']:>9.0f}"
+          "  (wall, generation included)", flush=True)
+    manifest = filler.manifest
+    manifest.update(preset=preset_name, seed=seed, rows=dict(writer.count))
+    return finish(data_dir, db_url=db_url, search=search, engine=engine, manifest=manifest, timings=timings)
+
+
+def finish(data_dir: str, *, db_url: str | None = None, search: str = "none", engine=None, manifest=None,
+           timings=None) -> dict:
+    """After the inserts: the near-duplicate rule, ANALYZE, WAL again, the search rebuild, the manifest.
+
+    Also the `--finish` step for a fill interrupted after its inserts (targets are then found in the data).
+    """
+    timings = timings if timings is not None else {}
+    app = make_app(data_dir, db_url, search)
+    if engine is None:
+        with app.app_context():
+            from forum.extensions import db
+
+            url = db.engine.url.render_as_string(hide_password=False)
+            db.engine.dispose()
+        engine = _fill_engine(url, journal=False)
+    url = engine.url.render_as_string(hide_password=False)
+    if manifest is None:
+        manifest = manifest_from_db(engine)
+        old = Path(data_dir, MANIFEST)
+        if old.exists():
+            manifest["preset"] = json.loads(old.read_text("utf-8")).get("preset", "")
+    t2 = time.perf_counter()
+    with app.app_context():
+        flipped = apply_duplicate_rule(engine, app.config)
+    timings["duplicate_rule"] = time.perf_counter() - t2
+    _log(f"near-duplicate rule: {flipped} ledger rows not substantive ({timings['duplicate_rule']:.1f}s)")
+    t3 = time.perf_counter()
     if engine.dialect.name == "sqlite":
-        t3 = time.perf_counter()
         raw = engine.raw_connection()  # outside any transaction: ANALYZE commits, WAL can be set again
         try:
             raw.driver_connection.isolation_level = None
@@ -929,20 +1001,12 @@ def fill(data_dir: str, preset: Preset, *, db_url: str | None = None, search: st
             raw.close()
         if mode.lower() != "wal":
             raise SystemExit(f"could not switch {url} back to WAL (journal_mode={mode})")
-        timings["analyze"] = time.perf_counter() - t3
     else:
-        t3 = time.perf_counter()
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("ANALYZE")
-        timings["analyze"] = time.perf_counter() - t3
+    timings["analyze"] = time.perf_counter() - t3
+    _log(f"ANALYZE {timings['analyze']:.1f}s")
     engine.dispose()
-    total_rows = sum(writer.count.values())
-    print(f"\n{'table':<16} {'rows':>10} {'insert s':>9} {'rows/s':>9}")
-    for name in Writer.ORDER:
-        n, s = writer.count.get(name, 0), writer.seconds.get(name, 0.0)
-        print(f"{name:<16} {n:>10} {s:>9.1f} {(n / s if s else 0):>9.0f}")
-    print(f"{'total':<16} {total_rows:>10} {timings['fill']:>9.1f} {total_rows / timings['fill']:>9.0f}"
-          "  (wall, generation included)")
     if search != "none":
         t4 = time.perf_counter()
         env = dict(os.environ, JIAOYAN_DATA_DIR=os.path.abspath(data_dir), SEARCH_INDEXER="off")
@@ -953,11 +1017,9 @@ def fill(data_dir: str, preset: Preset, *, db_url: str | None = None, search: st
                        check=True, timeout=6 * 3600)
         timings["search_rebuild"] = time.perf_counter() - t4
         _log(f"search rebuild ({search}) {timings['search_rebuild']:.1f}s")
-    manifest = filler.manifest
-    manifest.update(preset=preset_name, seed=seed, db=url.split("@")[-1] if "@" in url else url,
-                    search_backend=search,
+    manifest.update(db=url.split("@")[-1] if "@" in url else url, search_backend=search,
                     created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                    rows=dict(writer.count), timings={k: round(v, 1) for k, v in timings.items()},
+                    timings={k: round(v, 1) for k, v in timings.items()},
                     accounts=dict(leader="bench_leader", admin="bench_admin", password=PASSWORD))
     Path(data_dir, MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), "utf-8")
     _log(f"manifest: {Path(data_dir, MANIFEST)}")
@@ -973,13 +1035,20 @@ def main(argv=None) -> int:
     ap.add_argument("--tiny", action="store_const", const="tiny", dest="preset")
     ap.add_argument("--search", choices=["whoosh", "postgres", "none"], default="none")
     ap.add_argument("--seed", type=int, default=20261201)
+    ap.add_argument("--finish", action="store_true",
+                    help="only the steps after the inserts (near-duplicate rule, ANALYZE, search, manifest), "
+                         "for a fill that was interrupted after its inserts")
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS if DEFAULT_CORPUS.exists()
                     else ROOT / "forum" / "demo" / "corpus")
     args = ap.parse_args(argv)
     t0, c0 = time.perf_counter(), time.process_time()
-    _log(f"preset {args.preset}: {PRESETS[args.preset]}; load average {os.getloadavg()}")
-    fill(args.data_dir, PRESETS[args.preset], db_url=args.db_url, search=args.search, seed=args.seed,
-         corpus=args.corpus, preset_name=args.preset)
+    if args.finish:
+        _log(f"finishing {args.data_dir}; load average {os.getloadavg()}")
+        finish(args.data_dir, db_url=args.db_url, search=args.search)
+    else:
+        _log(f"preset {args.preset}: {PRESETS[args.preset]}; load average {os.getloadavg()}")
+        fill(args.data_dir, PRESETS[args.preset], db_url=args.db_url, search=args.search, seed=args.seed,
+             corpus=args.corpus, preset_name=args.preset)
     _log(f"done in {time.perf_counter() - t0:.1f}s wall, {time.process_time() - c0:.1f}s CPU (this process); "
          f"load average {os.getloadavg()}")
     return 0

@@ -458,7 +458,6 @@ def main(argv=None) -> int:
     floor = res.get("floor")
     rows = table(results, peer, floor.rps if floor else None)
     rss_mb = max((x[1] for x in rss), default=0) / 1024
-    hwm_mb = max((x[2] for x in rss), default=0) / 1024
     g = goals(res, peer, rss_mb)
     machine = f"{os.cpu_count()} cores, {os.uname().sysname} {os.uname().release}"
     header = (f"Jiaoyan pages, preset {manifest.get('preset')} ({manifest['rows'].get('posts', 0):,} replies, "
@@ -477,7 +476,7 @@ def main(argv=None) -> int:
     print("\nGoals (issue 9):")
     for goal, measured, verdict in g:
         print(f"  {verdict:<5} {goal}: {measured}")
-    md = [f"_{header}_", "", markdown(rows, HEAD), "", rss_line + (f" (peak {hwm_mb:.0f})" if rss else "")]
+    md = [f"_{header}_", "", markdown(rows, HEAD), "", rss_line]
     if peer:
         md += ["", "Peer: " + peer.get("title", {}).get("text", "") + "; " + peer.get("data", {}).get("text", "")]
         md += ["", markdown([[f"{k} {v['label']}", fmt(v['rps']), fmt(v['p50']), fmt(v['p99']), fmt(v['bytes'], '.0f')]

@@ -225,3 +225,22 @@ def test_benchmark_targets_exist_and_the_pages_answer(filled):
         from forum.extensions import db
 
         db.engine.dispose()
+
+
+def test_finish_is_idempotent_and_finds_the_same_targets_in_the_data(filled):
+    """--finish (for an interrupted fill) re-applies the duplicate rule without change and rebuilds the manifest."""
+    engine, data_dir, _o, url = filled
+    before = json.loads((data_dir / "bench-manifest.json").read_text("utf-8"))
+    flags = [(r["id"], r["is_substantive"]) for r in rows(engine, "SELECT id, is_substantive FROM contributions")]
+    engine.dispose()
+    args = [sys.executable, "bench/data.py", "--finish", "--data-dir", str(data_dir)]
+    if engine.dialect.name == "postgresql":
+        args += ["--db-url", url]
+    proc = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "near-duplicate rule: 0 ledger rows" in proc.stdout
+    after = json.loads((data_dir / "bench-manifest.json").read_text("utf-8"))
+    assert after["targets"] == before["targets"] and after["search"] == before["search"]
+    assert after["rows"] == before["rows"] and after["preset"] == "tiny"
+    assert [(r["id"], r["is_substantive"]) for r in rows(engine, "SELECT id, is_substantive FROM contributions")] \
+        == flags
