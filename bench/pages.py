@@ -284,8 +284,14 @@ def run_peer(scratch: str, duration: int, connections: int, workers: int) -> dic
     out = subprocess.run(["bash", str(PEER_SCRIPT)], env=env, capture_output=True, text=True, timeout=3 * 3600)
     if out.returncode != 0:
         raise SystemExit(f"peer script failed ({out.returncode}): {out.stderr[-2000:]}")
+    Path(scratch, "last-peer-output.txt").write_text(out.stdout)
+    return parse_peer(out.stdout)
+
+
+def parse_peer(text: str) -> dict[str, dict]:
+    """The peer script's report: {'(a)': {label, rps, p50, p99, bytes}, …, 'title'/'data'/'rss': {text}}."""
     rows: dict[str, dict] = {}
-    for line in out.stdout.splitlines():
+    for line in text.splitlines():
         m = re.match(r"^(\(\w+\))\s+(.+?)\s{2,}([\d.?]+)\s+([\d.?]+)\s+([\d.?]+)\s+(\S+)\s+(\S+)", line)
         if m:
             key, label, rps, p50, p99, _n, size = m.groups()
@@ -296,7 +302,6 @@ def run_peer(scratch: str, duration: int, connections: int, workers: int) -> dic
             rows["title"] = dict(text=line.strip("= "))
         if line.startswith("data:"):
             rows["data"] = dict(text=line)
-    Path(scratch, "last-peer-output.txt").write_text(out.stdout)
     return rows
 
 
@@ -391,6 +396,8 @@ def main(argv=None) -> int:
     ap.add_argument("--only", help="comma-separated page keys: " + ",".join(k for k, _l, _p in PAGES))
     ap.add_argument("--no-gzip", action="store_true", help="wrk does not send Accept-Encoding: gzip")
     ap.add_argument("--peer", action="store_true", help="also run the FlaskBB peer and compare")
+    ap.add_argument("--peer-from", help="compare with a saved peer report instead of running the peer "
+                    "(e.g. /work/bench-scratch/peer/last-peer-output.txt, written by --peer)")
     ap.add_argument("--peer-scratch", default=os.environ.get("PEER_SCRATCH", "/work/bench-scratch/peer"))
     ap.add_argument("--out", help="Markdown output (default DATA_DIR/bench-pages.md)")
     args = ap.parse_args(argv)
@@ -454,6 +461,9 @@ def main(argv=None) -> int:
     peer: dict = {}
     if args.peer:
         peer = run_peer(args.peer_scratch, args.duration, args.connections, args.workers)
+    elif args.peer_from:
+        peer = parse_peer(Path(args.peer_from).read_text())
+        peer.setdefault("title", {"text": ""})["text"] += f" (saved report {args.peer_from})"
     res = {r.key: r for r in results}
     floor = res.get("floor")
     rows = table(results, peer, floor.rps if floor else None)
