@@ -1,0 +1,141 @@
+"""Profile the main pages in-process: CPU time and SQL statements per request, and where the time goes.
+
+    .venv/bin/python bench/profile_pages.py --data-dir DIR [--runs 50] [--as visitor,teacher]
+                                            [--pages home,group,...] [--profile] [--user wuwenbo]
+
+DIR is a filled JIAOYAN_DATA_DIR (`flask seed-demo`, or bench/data.py; DATABASE_URL is honoured).
+Every page is fetched through the full Flask stack with the test client (no network, no gunicorn),
+once to warm up, then --runs times. Prints, per page and audience: median wall and CPU time per
+request, SQL statements per request and the response size. --profile adds a pyinstrument tree
+(only frames above 2 % of the time) per page, which is where the per-request overhead shows.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def pick_paths(app) -> dict[str, str]:
+    """One URL per page kind, chosen from what the database holds (public content, the biggest lists)."""
+    from sqlalchemy import func, select
+
+    from forum.blogs.models import Blog, Comment, Entry
+    from forum.boards.models import Board, Thread
+    from forum.extensions import db
+    from forum.org.models import Group
+
+    with app.app_context():
+        group = db.session.scalar(select(Group).where(Group.visibility == "public").order_by(Group.id))
+        board = db.session.scalar(select(Board).where(Board.group_id == group.id))
+        public_boards = select(Board.id).join(Group, Group.id == Board.group_id).where(Group.visibility == "public")
+        biggest_board = db.session.scalar(
+            select(Thread.board_id).where(Thread.board_id.in_(public_boards))
+            .group_by(Thread.board_id).order_by(func.count().desc()).limit(1)) or board.id
+        thread = db.session.scalar(
+            select(Thread).where(Thread.board_id.in_(public_boards), Thread.is_deleted.is_(False),
+                                 Thread.top_level_count >= 1)
+            .order_by(func.abs(Thread.reply_count - 20), Thread.id).limit(1))
+        deep = db.session.scalar(
+            select(Thread).where(Thread.board_id.in_(public_boards), Thread.is_deleted.is_(False))
+            .order_by(Thread.top_level_count.desc()).limit(1))
+        public_blogs = select(Blog.id).join(Group, Group.id == Blog.group_id).where(Group.visibility == "public")
+        entry_id = db.session.scalar(
+            select(Entry.id).join(Comment, Comment.entry_id == Entry.id, isouter=True)
+            .where(Entry.status == "published", Entry.is_deleted.is_(False), Entry.blog_id.in_(public_blogs))
+            .group_by(Entry.id).order_by(func.count(Comment.id).desc(), func.length(Entry.body_html).desc())
+            .limit(1))
+        deep_page = max(1, -(-deep.top_level_count // 20))
+        return {
+            "home": "/",
+            "group": f"/groups/{group.id}",
+            "board": f"/boards/{biggest_board}",
+            "thread": f"/boards/threads/{thread.id}",
+            "thread_deep": f"/boards/threads/{deep.id}?page={deep_page}",
+            "entry": f"/blogs/entries/{entry_id}",
+            "tallies": "/tallies/",
+            "hello": "/healthz",
+        }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", required=True)
+    parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--as", dest="audiences", default="visitor,teacher")
+    parser.add_argument("--pages", default="")
+    parser.add_argument("--user", default="wuwenbo")
+    parser.add_argument("--password", default="jiaoyan-demo-2026")
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--sql", action="store_true", help="print the statements of the last request")
+    args = parser.parse_args()
+    os.environ["JIAOYAN_DATA_DIR"] = args.data_dir
+    os.environ.setdefault("SEARCH_INDEXER", "off")
+    os.environ.setdefault("RATELIMIT_ENABLED", "0")
+
+    from sqlalchemy import event
+
+    from forum import create_app
+    from forum.extensions import db
+
+    app = create_app({"WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False})
+    paths = pick_paths(app)
+    if args.pages:
+        paths = {k: v for k, v in paths.items() if k in args.pages.split(",")}
+    with app.app_context():
+        engine = db.engine
+    statements = {"n": 0, "sql": []}
+
+    def _count(conn, cursor, statement, *_a, **_k):
+        statements["n"] += 1
+        statements["sql"].append(statement)
+
+    event.listen(engine, "before_cursor_execute", _count)
+    os.system("uptime")
+    print(f"{'page':<12} {'as':<8} {'wall ms':>8} {'cpu ms':>8} {'SQL':>5} {'KiB':>6}  path")
+    for audience in args.audiences.split(","):
+        client = app.test_client()
+        if audience == "teacher":
+            r = client.post("/auth/login", data={"username": args.user, "password": args.password})
+            assert r.status_code == 302, (r.status_code, r.get_data(as_text=True)[:300])
+        for name, path in paths.items():
+            r = client.get(path)
+            if r.status_code != 200:
+                print(f"{name:<12} {audience:<8} status {r.status_code}  {path}")
+                continue
+            walls, cpus, sqls = [], [], set()
+            profiler = None
+            if args.profile:
+                from pyinstrument import Profiler
+
+                profiler = Profiler(interval=0.0005)
+                profiler.start()
+            for _ in range(args.runs):
+                statements["n"], statements["sql"] = 0, []
+                w0, c0 = time.perf_counter(), time.process_time()
+                r = client.get(path)
+                cpus.append(time.process_time() - c0)
+                walls.append(time.perf_counter() - w0)
+                sqls.add(statements["n"])
+            if profiler is not None:
+                profiler.stop()
+            print(f"{name:<12} {audience:<8} {statistics.median(walls) * 1000:8.2f} "
+                  f"{statistics.median(cpus) * 1000:8.2f} {','.join(map(str, sorted(sqls))):>5} "
+                  f"{len(r.data) / 1024:6.1f}  {path}")
+            if args.sql:
+                for statement in statements["sql"]:
+                    print("    " + " ".join(statement.split())[:160])
+            if profiler is not None:
+                print(profiler.output_text(unicode=True, color=False, show_all=False,
+                                           flat=False, time="percent_of_total"))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
