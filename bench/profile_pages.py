@@ -73,6 +73,7 @@ def main() -> None:
     parser.add_argument("--user", default="wuwenbo")
     parser.add_argument("--password", default="jiaoyan-demo-2026")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--flat", action="store_true", help="with --profile: a flat list of self time")
     parser.add_argument("--sql", action="store_true", help="print the statements of the last request")
     args = parser.parse_args()
     os.environ["JIAOYAN_DATA_DIR"] = args.data_dir
@@ -132,8 +133,8 @@ def main() -> None:
                 for statement in statements["sql"]:
                     print("    " + " ".join(statement.split())[:160])
             if profiler is not None:
-                print(profiler.output_text(unicode=True, color=False, show_all=False,
-                                           flat=False, time="percent_of_total"))
+                print(profiler.output_text(unicode=True, color=False, show_all=args.flat,
+                                           flat=args.flat, time="percent_of_total"))
     sys.stdout.flush()
 
 
