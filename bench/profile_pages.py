@@ -1,7 +1,7 @@
 """Profile the main pages in-process: CPU time and SQL statements per request, and where the time goes.
 
-    .venv/bin/python bench/profile_pages.py --data-dir DIR [--runs 50] [--as visitor,teacher]
-                                            [--pages home,group,...] [--profile] [--user wuwenbo]
+    .venv/bin/python bench/profile_pages.py --data-dir DIR [--runs 50] [--as visitor,teacher,host]
+                                            [--pages home,group,...] [--profile [--flat]] [--sql] [--user U]
 
 DIR is a filled JIAOYAN_DATA_DIR (`flask seed-demo`, or bench/data.py; DATABASE_URL is honoured).
 Every page is fetched through the full Flask stack with the test client (no network, no gunicorn),
@@ -64,14 +64,49 @@ def pick_paths(app) -> dict[str, str]:
         }
 
 
+def audience_user_id(app, audience: str, username: str = "") -> int | None:
+    """The user to sign in as: `username`, else for "teacher" a plain member and for "host" a host
+    of the first public group (the group pick_paths uses); None for "visitor"."""
+    from sqlalchemy import select
+
+    from forum.auth.models import User
+    from forum.extensions import db
+    from forum.org.models import Group, Membership
+
+    if audience == "visitor":
+        return None
+    with app.app_context():
+        if username:
+            return db.session.scalar(select(User.id).where(User.username == username))
+        group_id = db.session.scalar(select(Group.id).where(Group.visibility == "public").order_by(Group.id))
+        return db.session.scalar(
+            select(Membership.user_id).where(Membership.group_id == group_id,
+                                             Membership.is_host.is_(audience == "host"))
+            .order_by(Membership.user_id).limit(1))
+
+
+def signed_in_client(app, audience: str, username: str = "", _password: str = ""):
+    """A test client signed in as the audience's user (the Flask-Login session, no password needed)."""
+    from forum.auth.models import User
+    from forum.extensions import db
+
+    client = app.test_client()
+    uid = audience_user_id(app, audience, username)
+    if uid is not None:
+        with app.app_context():
+            version = db.session.get(User, uid).session_version
+        with client.session_transaction() as sess:
+            sess["_user_id"], sess["_fresh"] = f"{uid}:{version}", True
+    return client
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", required=True)
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--as", dest="audiences", default="visitor,teacher")
     parser.add_argument("--pages", default="")
-    parser.add_argument("--user", default="wuwenbo")
-    parser.add_argument("--password", default="jiaoyan-demo-2026")
+    parser.add_argument("--user", default="", help="sign in as this username (default: a member / host of the group)")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--flat", action="store_true", help="with --profile: a flat list of self time")
     parser.add_argument("--sql", action="store_true", help="print the statements of the last request")
@@ -101,10 +136,7 @@ def main() -> None:
     os.system("uptime")
     print(f"{'page':<12} {'as':<8} {'wall ms':>8} {'cpu ms':>8} {'SQL':>5} {'KiB':>6}  path")
     for audience in args.audiences.split(","):
-        client = app.test_client()
-        if audience == "teacher":
-            r = client.post("/auth/login", data={"username": args.user, "password": args.password})
-            assert r.status_code == 302, (r.status_code, r.get_data(as_text=True)[:300])
+        client = signed_in_client(app, audience, args.user)
         for name, path in paths.items():
             r = client.get(path)
             if r.status_code != 200:
