@@ -25,25 +25,6 @@ _BAD_SQLITE = re.compile(r"^SCAN (?!.*USING (COVERING )?INDEX)|USE TEMP B-TREE")
 _BAD_PG = re.compile(r"Seq Scan on (?!(schools|clusters|groups|boards|blogs|tally_targets)\b)|Sort  \(")
 
 
-def deep_board_path(app, board_path: str, pages: int) -> str:
-    """The URL of page `pages` of a board: the keyset cursor of the row that ends page `pages - 1`."""
-    from sqlalchemy import select
-
-    from forum.boards.models import Thread
-    from forum.extensions import db
-
-    board_id = int(board_path.rsplit("/", 1)[1])
-    with app.app_context():
-        row = db.session.execute(
-            select(Thread.is_pinned, Thread.last_post_at, Thread.id)
-            .where(Thread.board_id == board_id, Thread.is_deleted.is_(False))
-            .order_by(Thread.is_pinned.desc(), Thread.last_post_at.desc(), Thread.id.desc())
-            .offset((pages - 1) * 30 - 1).limit(1)).first()
-    if row is None:
-        return board_path
-    return f"{board_path}?before={int(row[0])}~{row[1].isoformat()}~{row[2]}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", required=True)
@@ -62,8 +43,7 @@ def main() -> None:
     from profile_pages import pick_paths, signed_in_client
 
     app = create_app({"WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False})
-    paths = pick_paths(app)
-    paths["board_deep"] = deep_board_path(app, paths["board"], args.deep)
+    paths = pick_paths(app, deep=args.deep)
     with app.app_context():
         engine = db.engine
         dialect = engine.dialect.name

@@ -22,7 +22,34 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def pick_paths(app) -> dict[str, str]:
+def deep_board_path(app, board_path: str, pages: int) -> str:
+    """The URL of page `pages` of a board (or of its last page, if it has fewer): the keyset cursor
+    of the row that ends the page before."""
+    from sqlalchemy import func, select
+
+    from forum.boards.models import Thread
+    from forum.extensions import db
+
+    board_id = int(board_path.rsplit("/", 1)[1])
+    with app.app_context():
+        live = db.session.scalar(select(func.count()).select_from(Thread)
+                                 .where(Thread.board_id == board_id, Thread.is_deleted.is_(False)))
+        pages = max(1, min(pages, -(-live // 30)))
+        if pages == 1:
+            return board_path
+        row = db.session.execute(
+            select(Thread.is_pinned, Thread.last_post_at, Thread.id)
+            .where(Thread.board_id == board_id, Thread.is_deleted.is_(False))
+            .order_by(Thread.is_pinned.desc(), Thread.last_post_at.desc(), Thread.id.desc())
+            .offset((pages - 1) * 30 - 1).limit(1)).first()
+    if row is None:
+        return board_path
+    from urllib.parse import quote
+
+    return f"{board_path}?before={quote(f'{int(row[0])}~{row[1].isoformat()}~{row[2]}')}"
+
+
+def pick_paths(app, deep: int = 500) -> dict[str, str]:
     """One URL per page kind, chosen from what the database holds (public content, the biggest lists)."""
     from sqlalchemy import func, select
 
@@ -42,7 +69,7 @@ def pick_paths(app) -> dict[str, str]:
             select(Thread).where(Thread.board_id.in_(public_boards), Thread.is_deleted.is_(False),
                                  Thread.top_level_count >= 1)
             .order_by(func.abs(Thread.reply_count - 20), Thread.id).limit(1))
-        deep = db.session.scalar(
+        deep_thread = db.session.scalar(
             select(Thread).where(Thread.board_id.in_(public_boards), Thread.is_deleted.is_(False))
             .order_by(Thread.top_level_count.desc()).limit(1))
         public_blogs = select(Blog.id).join(Group, Group.id == Blog.group_id).where(Group.visibility == "public")
@@ -51,17 +78,19 @@ def pick_paths(app) -> dict[str, str]:
             .where(Entry.status == "published", Entry.is_deleted.is_(False), Entry.blog_id.in_(public_blogs))
             .group_by(Entry.id).order_by(func.count(Comment.id).desc(), func.length(Entry.body_html).desc())
             .limit(1))
-        deep_page = max(1, -(-deep.top_level_count // 20))
-        return {
-            "home": "/",
-            "group": f"/groups/{group.id}",
-            "board": f"/boards/{biggest_board}",
-            "thread": f"/boards/threads/{thread.id}",
-            "thread_deep": f"/boards/threads/{deep.id}?page={deep_page}",
-            "entry": f"/blogs/entries/{entry_id}",
-            "tallies": "/tallies/",
-            "hello": "/healthz",
-        }
+        deep_page = max(1, -(-deep_thread.top_level_count // 20))
+    board_path = f"/boards/{biggest_board}"
+    return {
+        "home": "/",
+        "group": f"/groups/{group.id}",
+        "board": board_path,
+        "board_deep": deep_board_path(app, board_path, deep),
+        "thread": f"/boards/threads/{thread.id}",
+        "thread_deep": f"/boards/threads/{deep_thread.id}?page={min(deep_page, 40)}",
+        "entry": f"/blogs/entries/{entry_id}",
+        "tallies": "/tallies/",
+        "hello": "/healthz",
+    }
 
 
 def audience_user_id(app, audience: str, username: str = "") -> int | None:

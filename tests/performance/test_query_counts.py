@@ -14,7 +14,7 @@ from forum.blogs import services as blogs
 from forum.boards import services as boards
 from forum.core import markup
 from forum.extensions import db
-from tests.factories import make_group, make_user
+from tests.factories import add_member, make_group, make_user
 from tests.querycount import count_queries
 
 # A page may run at most this many statements (a signed-in page: session user, memberships,
@@ -45,6 +45,7 @@ class World:
         from forum.auth.models import User
         from forum.blogs.models import Blog, Entry
         from forum.boards.models import Board, Thread
+        from forum.org.models import Group
 
         board, blog = db.session.get(Board, self.ids["board"]), db.session.get(Blog, self.ids["blog"])
         thread, entry = db.session.get(Thread, self.ids["thread"]), db.session.get(Entry, self.ids["entry"])
@@ -57,7 +58,10 @@ class World:
             mine = teacher if i % 2 else author
             new_thread = boards.start_thread(board, mine, f"第{i}个主题：作业设计", f"内容 **{i}**",
                                              tags=[f"标签{i % 3}"])
-            boards.reply(new_thread, author, f"回复第{i}个主题")
+            # A new colleague answers each new thread: notifications from many different actors.
+            newcomer = make_user(display_name=f"新同事{i}")
+            add_member(db.session.get(Group, self.ids["group"]), newcomer)
+            boards.reply(new_thread, newcomer, f"回复第{i}个主题")
             parent = self.last_post_id if i % 3 == 2 else None
             self.last_post_id = boards.reply(thread, author, f"第{i}楼：同意 @吴文博 的看法", parent_id=parent).id
             new_entry = blogs.create_entry(blog, mine, title=f"第{i}篇教学设计", body=f"正文{i}", category="design",
