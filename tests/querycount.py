@@ -15,6 +15,7 @@ class QueryLog:
 
     def __init__(self) -> None:
         self.sql: list[str] = []
+        self.params: list = []
 
     @property
     def n(self) -> int:
@@ -37,6 +38,7 @@ def count_queries():
         if statement.strip().upper() in ("BEGIN", "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"):
             return
         log.sql.append(statement)
+        log.params.append(params)
 
     engine = db.engine
     event.listen(engine, "before_cursor_execute", _before)
