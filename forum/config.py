@@ -53,6 +53,7 @@ def defaults() -> dict:
         "RATELIMIT_SWALLOW_ERRORS": True,
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "TRUSTED_PROXY_HOPS": 0,
+        "GZIP_LEVEL": 5,  # gzip text responses in the app; 0 when the reverse proxy compresses
         "LOGIN_RATE_LIMIT": "10 per minute;100 per hour",
         "PASSWORD_HASH_METHOD": "scrypt:131072:8:1",
         "API_TOKEN_DAYS": 90,
@@ -90,6 +91,8 @@ def from_environment() -> dict:
         out["MAX_UPLOAD_MB"] = _int("MAX_UPLOAD_MB", 50)
     if "TRUSTED_PROXY_HOPS" in env:
         out["TRUSTED_PROXY_HOPS"] = _int("TRUSTED_PROXY_HOPS", 0)
+    if "GZIP_LEVEL" in env:
+        out["GZIP_LEVEL"] = max(0, min(9, _int("GZIP_LEVEL", 5)))
     return out
 
 

@@ -1,6 +1,8 @@
 """Personal and group blogs: entries, comments, guestbook, attachments, feeds."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import render_template
 from flask_login import current_user
 
@@ -13,16 +15,28 @@ def init_app(app) -> None:
     from forum.core import panels
 
     from forum.blogs.models import CATEGORIES
-    from forum.core.markup import html_snippet
 
     app.register_blueprint(bp)
     app.cli.add_command(blogs_cli)
     app.jinja_env.globals["blog_categories"] = CATEGORIES
-    app.jinja_env.filters["teaser"] = lambda entry, n=120: html_snippet(entry.html, n)
+    app.jinja_env.filters["teaser"] = teaser
     panels.register(app, "home", 20, latest_entries_panel)
     panels.register(app, "group", 10, group_blog_panel)
     panels.register(app, "home_side", 10, my_blog_panel)
     panels.register(app, "profile", 20, my_writing_panel)
+
+
+@lru_cache(maxsize=4096)
+def _snippet(html_head: str, length: int) -> str:
+    from forum.core.markup import html_snippet
+
+    return html_snippet(html_head, length)
+
+
+def teaser(entry, length: int = 120) -> str:
+    """An entry's first `length` characters of text for lists; the same HTML gives the same teaser,
+    so it is cut and cleaned once per process (lists show the same latest entries to everyone)."""
+    return _snippet(entry.html[: length * 12], length)
 
 
 def latest_entries_panel(**_context) -> str:

@@ -53,6 +53,8 @@ class Entry(SoftDeleteMixin, MarkdownMixin, TimestampMixin, db.Model):
     __tablename__ = "entries"
     __table_args__ = (
         Index("ix_entries_blog_listing", "blog_id", "is_deleted", "status", "published_at"),
+        # A blog's page and the group page's panel: pinned first, then newest, without a sort.
+        Index("ix_entries_blog_pinned", "blog_id", "is_deleted", "status", "is_pinned", "published_at", "id"),
         Index("ix_entries_latest", "status", "is_deleted", "published_at"),
         Index("ix_entries_author", "author_id", "published_at"),
     )

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from forum.blogs import attachments, drafts, services
@@ -147,11 +148,13 @@ def _render_entry(entry: Entry, comment_form: CommentForm | None = None, status:
     comments_q = select(Comment).where(Comment.entry_id == entry.id)
     if not can(current_user, "moderate", entry):
         comments_q = comments_q.where(Comment.is_deleted.is_(False))
-    comments = db.session.scalars(comments_q.order_by(Comment.created_at, Comment.id)).all()
+    comments = db.session.scalars(comments_q.options(joinedload(Comment.author))
+                                  .order_by(Comment.created_at, Comment.id)).all()
     files = attachments.entry_attachments(entry)
     guestbook = db.session.scalars(
         select(GuestbookMessage).where(GuestbookMessage.blog_id == entry.blog_id,
                                        GuestbookMessage.is_deleted.is_(False))
+        .options(joinedload(GuestbookMessage.author))
         .order_by(GuestbookMessage.created_at.desc()).limit(5)).all()
     toc = markup.toc(html)
     return render_template(

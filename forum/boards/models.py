@@ -46,6 +46,10 @@ class Thread(SoftDeleteMixin, MarkdownMixin, TimestampMixin, db.Model):
     __tablename__ = "threads"
     __table_args__ = (
         Index("ix_threads_board_listing", "board_id", "is_deleted", "is_pinned", "last_post_at", "id"),
+        # A moderator's board listing (deleted threads included) in the same order, without a sort.
+        Index("ix_threads_board_activity", "board_id", "is_pinned", "last_post_at", "id"),
+        # The home page's latest threads across readable boards: walk by activity, stop after 8.
+        Index("ix_threads_latest", "is_deleted", "last_post_at"),
         Index("ix_threads_author", "author_id", "created_at"),
     )
     doc_type = "thread"

@@ -322,7 +322,9 @@ def board_threads(board: Board, user: User, *, before: str | None = None, limit:
             q = q.where((Thread.is_pinned.is_(False))
                         | ((Thread.last_post_at < when) | ((Thread.last_post_at == when) & (Thread.id < tid))))
         else:
-            q = q.where(Thread.is_pinned.is_(False),
+            # `last_post_at <= when` repeats what the OR implies: it is the range bound the index can
+            # seek to, so page 500 starts where it should instead of walking 15,000 index entries.
+            q = q.where(Thread.is_pinned.is_(False), Thread.last_post_at <= when,
                         (Thread.last_post_at < when) | ((Thread.last_post_at == when) & (Thread.id < tid)))
     q = q.order_by(Thread.is_pinned.desc(), Thread.last_post_at.desc(), Thread.id.desc()).limit(limit + 1)
     rows = list(db.session.scalars(q).unique())

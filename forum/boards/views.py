@@ -167,8 +167,11 @@ def show_thread(thread_id: int):
     if page < 1 or page > pages:
         fail(404)
     tree = services.thread_page(thread, current_user, page)
-    reply_form = ReplyForm()
-    reply_to = request.args.get("reply_to", type=int)
+    # A visitor can reply, delete or moderate nothing: the forms (and their CSRF tokens) are built
+    # only for signed-in users; the template uses them only behind the matching can() checks.
+    signed_in = current_user.is_authenticated
+    reply_form = ReplyForm() if signed_in else None
+    reply_to = request.args.get("reply_to", type=int) if signed_in else None
     replying = None
     if reply_to:
         replying = db.session.get(Post, reply_to)
@@ -180,13 +183,15 @@ def show_thread(thread_id: int):
     took = missing = None
     if prep is not None:
         took, missing = prep_service.participation(prep)
-    delete_form = DeleteForm()
-    delete_form.reason.choices = _reasons()
+    delete_form = None
+    if signed_in:
+        delete_form = DeleteForm()
+        delete_form.reason.choices = _reasons()
     return render_template(
         "boards/thread.html", thread=thread, tree=tree, page=page, pages=pages, reply_form=reply_form,
         replying=replying, prep=prep, took=took, missing=missing, kinds=KIND_LABELS,
         overdue=prep is not None and prep_service.is_overdue(prep), state_labels=prep_service.state_labels(),
-        action_form=FlaskForm(), delete_form=delete_form, max_level=services.DISPLAY_DEPTH,
+        action_form=FlaskForm() if signed_in else None, delete_form=delete_form, max_level=services.DISPLAY_DEPTH,
         can=_can_for(current_user),
     )
 

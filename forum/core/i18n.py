@@ -42,12 +42,45 @@ def select_timezone() -> str:
     return current_app.config.get("SITE_TIMEZONE", "Asia/Shanghai")
 
 
+class _WtformsCatalog:
+    """WTForms' own messages in the request's locale, parsed once per process and locale.
+
+    Flask-WTF parses wtforms' .mo file again in every request that builds a form (it keeps the
+    catalogue on `request`); it reads `request.wtforms_translations` first, so this stands in.
+    """
+
+    _loaded: dict[str, object] = {}
+
+    def _catalog(self):
+        from babel import support
+        from flask_babel import get_locale
+        from wtforms.i18n import messages_path
+
+        locale = get_locale()
+        key = str(locale)
+        catalog = self._loaded.get(key)
+        if catalog is None:
+            catalog = self._loaded[key] = support.Translations.load(messages_path(), [locale], domain="wtforms")
+        return catalog
+
+    def ugettext(self, string):
+        return self._catalog().ugettext(string)
+
+    def ungettext(self, singular, plural, n):
+        return self._catalog().ungettext(singular, plural, n)
+
+
 def init_babel(app) -> None:
     from forum.extensions import babel
 
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", translation_directories())
     app.config["BABEL_DEFAULT_TIMEZONE"] = app.config.get("SITE_TIMEZONE", "Asia/Shanghai")
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    catalog = _WtformsCatalog()
+
+    @app.before_request
+    def _wtforms_catalog():
+        request.wtforms_translations = catalog
 
 
 def N_(message: str) -> str:  # noqa: N802 - the conventional gettext "no-op" marker

@@ -37,6 +37,11 @@ def url_with(**changes) -> str:
 
 def init_app(app) -> None:
     from forum import policy
+    from forum.core import assets, compression
+
+    # Registered first, so it runs last among after_request hooks: it compresses the final body.
+    compression.init_app(app)
+    assets.init_app(app)
 
     app.jinja_env.filters["dt"] = format_datetime
     app.jinja_env.filters["date"] = lambda dt: format_datetime(dt, "%Y-%m-%d")

@@ -113,11 +113,32 @@ def _load_targets(rows) -> dict[tuple[str, int], object]:
         if n.target_type in models:
             wanted.setdefault(n.target_type, set()).add(n.target_id)
     found: dict[tuple[str, int], object] = {}
+    options = _container_loads()
     for kind, ids in wanted.items():
         model = models[kind]
-        for obj in db.session.scalars(select(model).where(model.id.in_(ids))):
+        for obj in db.session.scalars(select(model).where(model.id.in_(ids)).options(*options.get(kind, ()))):
             found[(kind, obj.id)] = obj
     return found
+
+
+def _container_loads() -> dict[str, tuple]:
+    """Eager loads of what `can(user, "read", target)` walks (container, its group, the parent
+    content), so checking 99 unread notifications costs one query per target type, not one per row."""
+    from sqlalchemy.orm import joinedload
+
+    from forum.blogs.models import Blog, Comment, Entry, GuestbookMessage
+    from forum.boards.models import Board, Post, Thread
+
+    def blog(path):
+        return (path.joinedload(Blog.group), path.joinedload(Blog.owner))
+
+    return {
+        "thread": (joinedload(Thread.board).joinedload(Board.group),),
+        "post": (joinedload(Post.thread).joinedload(Thread.board).joinedload(Board.group),),
+        "entry": blog(joinedload(Entry.blog)),
+        "comment": blog(joinedload(Comment.entry).joinedload(Entry.blog)),
+        "guestbook": blog(joinedload(GuestbookMessage.blog)),
+    }
 
 
 def _url(endpoint: str, fallback: str, **values) -> str:
@@ -157,6 +178,25 @@ def _entry_url(entry) -> str:
     return ""
 
 
+def _shown_as(user, n, obj) -> str | None:
+    """How notification `n` about `obj` may be shown to `user`: "link" (target readable), "own"
+    (moderation of the reader's own content), "flag" (outcome of the reader's flag), or None."""
+    from forum.policy import can
+
+    if obj is None:
+        return None
+    try:
+        if can(user, "read", obj):
+            return "link"
+    except LookupError:
+        pass
+    if n.kind == "moderation" and getattr(obj, "author_id", None) == user.id:
+        return "own"
+    if n.kind == "flag_outcome" and n.target_type == "flag" and getattr(obj, "reporter_id", None) == user.id:
+        return "flag"
+    return None
+
+
 def visible(user, rows) -> list[dict]:
     """The notifications of `rows` whose target `user` may still read, each with its text and link.
 
@@ -167,20 +207,15 @@ def visible(user, rows) -> list[dict]:
     """
     from flask_babel import gettext as _
 
-    from forum.policy import can
-
     targets = _load_targets(rows)
     out = []
     for n in rows:
         obj = targets.get((n.target_type, n.target_id))
-        if obj is None:
+        shown = _shown_as(user, n, obj)
+        if shown is None:
             continue
-        try:
-            readable = can(user, "read", obj)
-        except LookupError:
-            readable = False
         actor = n.actor.display_name if n.actor is not None else _("系统")
-        if readable:
+        if shown == "link":
             title, url = _title_and_url(obj, n.target_type)
             key = n.kind
             if n.kind == "reply" and n.reason_code == "adopted":
@@ -188,12 +223,10 @@ def visible(user, rows) -> list[dict]:
             elif n.kind == "prep_expected" and n.reason_code == "discussing":
                 key = "prep_discussing"
             text = _text(key, actor, title)
-        elif n.kind == "moderation" and getattr(obj, "author_id", None) == user.id:
+        elif shown == "own":
             text, url = _text("moderation", actor, _own_label(user, obj, n.target_type)), ""
-        elif n.kind == "flag_outcome" and n.target_type == "flag" and getattr(obj, "reporter_id", None) == user.id:
-            text, url = _flag_text(n.reason_code), ""
         else:
-            continue
+            text, url = _flag_text(n.reason_code), ""
         out.append({"id": n.id, "kind": n.kind, "text": text, "url": url, "created_at": n.created_at,
                     "read": n.read_at is not None, "reason_code": n.reason_code, "note": n.note,
                     "reason": _reason_label(n.reason_code)})
@@ -238,7 +271,10 @@ def unread_count(user, cap: int = 99) -> int:
     rows = list(db.session.scalars(select(Notification).where(Notification.user_id == user.id,
                                                               Notification.read_at.is_(None))
                                    .order_by(Notification.id.desc()).limit(cap)))
-    return len(visible(user, rows)) if rows else 0
+    if not rows:
+        return 0
+    targets = _load_targets(rows)  # the badge needs no text or link: only what may be shown
+    return sum(1 for n in rows if _shown_as(user, n, targets.get((n.target_type, n.target_id))) is not None)
 
 
 def mark_read(user, notification_id: int | None = None) -> int:

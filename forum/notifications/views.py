@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from forum.core.errors import fail
 from forum.core.redirects import safe_next
@@ -22,7 +23,7 @@ PER_PAGE = 30
 def index():
     """My notifications, newest first (keyset by id), hiding those whose target I can no longer read."""
     before = request.args.get("before", type=int)
-    q = select(Notification).where(Notification.user_id == current_user.id)
+    q = select(Notification).where(Notification.user_id == current_user.id).options(selectinload(Notification.actor))
     if before:
         q = q.where(Notification.id < before)
     rows = list(db.session.scalars(q.order_by(Notification.id.desc()).limit(PER_PAGE + 1)))

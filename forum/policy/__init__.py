@@ -68,6 +68,21 @@ def _membership_map(user) -> dict[int, bool]:
     return cached
 
 
+def preload_memberships(users) -> None:
+    """Fill the membership map of many users with one query (lists that ask the policy per user)."""
+    from forum.extensions import db
+    pending = {u.id: u for u in users if u is not None and "_jy_memberships" not in u.__dict__}
+    if not pending:
+        return
+    maps: dict[int, dict[int, bool]] = {uid: {} for uid in pending}
+    for uid, gid, host in db.session.execute(
+            select(Membership.user_id, Membership.group_id, Membership.is_host)
+            .where(Membership.user_id.in_(list(pending)))):
+        maps[uid][gid] = host
+    for uid, user in pending.items():
+        user.__dict__["_jy_memberships"] = maps[uid]
+
+
 def forget_memberships(user) -> None:
     """Drop the cached membership map after memberships change."""
     user.__dict__.pop("_jy_memberships", None)
@@ -244,7 +259,7 @@ def can_see_teacher_tallies(user, teacher: User) -> bool:
         return True
     # A host sees the figures of their group's members.
     hosted = {gid for gid, host in _membership_map(user).items() if host}
-    return bool(hosted & set(_membership_map(teacher)))
+    return bool(hosted) and bool(hosted & set(_membership_map(teacher)))
 
 
 @rule("manage", School, Cluster, Group, User)

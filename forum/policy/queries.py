@@ -5,6 +5,7 @@ A test (tests/foundation/test_policy.py) checks that these and `can(user, "read"
 from __future__ import annotations
 
 from sqlalchemy import or_, select, true
+from sqlalchemy.orm import aliased
 
 from forum.blogs.models import Blog
 from forum.boards.models import Board
@@ -39,42 +40,48 @@ def readable_group_ids(user):
 
 
 def readable_blogs_clause(user, blog_id_col):
-    """SQL condition: the blog with id `blog_id_col` is readable by `user`."""
+    """SQL condition: the blog with id `blog_id_col` is readable by `user`.
+
+    A correlated EXISTS (one primary-key probe per candidate row), not `IN (every readable blog)`:
+    a "latest entries" list then walks its date index and stops after a page, instead of first
+    listing thousands of personal blogs (80 ms → 0.3 ms on 200k entries and 5,500 blogs).
+    """
+    blog = aliased(Blog)
     gids = readable_group_ids(user)
-    group_part = true() if gids is None else Blog.group_id.in_(gids)
-    personal = [Blog.visibility == "public"]
+    group_part = true() if gids is None else blog.group_id.in_(gids)
+    personal = [blog.visibility == "public"]
     if signed_in(user):
-        personal.append(Blog.owner_id == user.id)
+        personal.append(blog.owner_id == user.id)
         if is_admin(user):
             personal.append(true())
         if user.school_id is not None:
             from forum.auth.models import User as _U
-            personal.append((Blog.visibility == "school") & Blog.owner_id.in_(
+            personal.append((blog.visibility == "school") & blog.owner_id.in_(
                 select(_U.id).where(_U.school_id == user.school_id)))
-    blogs = select(Blog.id).where(or_(
-        Blog.group_id.is_not(None) & group_part,
-        Blog.group_id.is_(None) & or_(*personal),
-    ))
-    return blog_id_col.in_(blogs)
+    return select(blog.id).where(blog.id == blog_id_col, or_(
+        blog.group_id.is_not(None) & group_part,
+        blog.group_id.is_(None) & or_(*personal),
+    )).exists()
 
 
 def readable_boards_clause(user, board_id_col):
-    """SQL condition: the board with id `board_id_col` is readable by `user`."""
+    """SQL condition: the board with id `board_id_col` is readable by `user` (a correlated EXISTS,
+    for the same reason as readable_blogs_clause: "latest threads" walks its index and stops)."""
+    board = aliased(Board)
     gids = readable_group_ids(user)
-    group_part = true() if gids is None else Board.group_id.in_(gids)
-    cluster_conds = [Board.visibility == "public"]
+    group_part = true() if gids is None else board.group_id.in_(gids)
+    cluster_conds = [board.visibility == "public"]
     if signed_in(user):
         if is_admin(user) or (user.role == "leader" and user.scope_school_id is None and user.scope_cluster_id is None):
             cluster_conds.append(true())
         if user.school is not None and user.school.cluster_id is not None:
-            cluster_conds.append(Board.cluster_id == user.school.cluster_id)
+            cluster_conds.append(board.cluster_id == user.school.cluster_id)
         if user.role == "leader" and user.scope_cluster_id is not None:
-            cluster_conds.append(Board.cluster_id == user.scope_cluster_id)
-    boards = select(Board.id).where(or_(
-        Board.group_id.is_not(None) & group_part,
-        Board.group_id.is_(None) & or_(*cluster_conds),
-    ))
-    return board_id_col.in_(boards)
+            cluster_conds.append(board.cluster_id == user.scope_cluster_id)
+    return select(board.id).where(board.id == board_id_col, or_(
+        board.group_id.is_not(None) & group_part,
+        board.group_id.is_(None) & or_(*cluster_conds),
+    )).exists()
 
 
 def visible_groups_clause(user):

@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 from forum.auth.models import User
 from forum.extensions import db
 from forum.org.models import Group, Membership, School
-from forum.policy import can, signed_in
+from forum.policy import can, preload_memberships, signed_in
 from forum.tallies import reports
 from forum.tallies.periods import Period, add_months
 from forum.tallies.reports import TallyRow
@@ -77,6 +77,7 @@ def scope_for(user) -> Scope:
     member_ids = set(db.session.scalars(
         select(Membership.user_id).where(Membership.group_id.in_(group_ids)))) if group_ids else set()
     candidates = db.session.scalars(select(User).where(User.id.in_(member_ids | {user.id}))).all()
+    preload_memberships(candidates)
     scope.teacher_ids = {t.id for t in candidates if can(user, "see_tallies", t)}
     return scope
 
