@@ -8,7 +8,7 @@ Create Date: 2026-12-01 18:00:00
 from alembic import op
 
 revision = 'perf_0001'
-down_revision = '9b812dec2850'
+down_revision = 'editor_0001'
 branch_labels = None
 depends_on = None
 
