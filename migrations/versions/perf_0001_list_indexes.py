@@ -1,7 +1,7 @@
 """Indexes for the hot lists: moderator board listing, latest threads, a blog's pinned-first listing.
 
 Revision ID: perf_0001
-Revises: 9b812dec2850
+Revises: editor_0001
 Create Date: 2026-12-01 18:00:00
 
 """
