@@ -1,20 +1,23 @@
 """Concurrent writers against gunicorn (4 workers), then a consistency audit of what was acknowledged.
 
     python bench/load.py [--db sqlite,postgres] [--writers 50] [--seconds 60] [--workers 4]
-                         [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
+                         [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres] [--cpu-hogs N]
 
 Each writer has its own teacher account and bearer token and, for `--seconds`, posts replies, blog
 entries and comments and soft-deletes some of its own replies through the JSON API. Every body
 carries a unique marker. Afterwards the database is audited: zero 5xx; every write answered 201 is
 present exactly once (by id and by marker) with exactly one ledger row (contributions) and at least
 one search outbox row; every write answered with an error left no content, ledger or outbox row
-behind. Prints writes/s, p50/p99 latency and the consistency figures; exits 1 on any violation.
+behind. Prints writes/s, p50/p99 latency, the server's CPU time and the consistency figures;
+exits 1 on any violation. `--cpu-hogs N` runs N busy loops beside the server for the run, to see
+how writes behave on a loaded machine (where a lock holder waits for a CPU while others queue).
 """
 from __future__ import annotations
 
 import argparse
 import os
 import random
+import resource
 import shutil
 import socket
 import subprocess
@@ -185,7 +188,9 @@ def run(db: str, args) -> bool:
            "RATELIMIT_ENABLED": "0", "SEARCH_INDEXER": "off", "PYTHONPATH": str(ROOT)}
     gunicorn = [sys.executable, "-m", "gunicorn", "--workers", str(args.workers), "--threads", "4",
                 "--bind", f"127.0.0.1:{port}", "--timeout", "120", "--graceful-timeout", "5", "--log-level", "warning", "wsgi:app"]
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     server = subprocess.Popen(gunicorn, cwd=ROOT, env=env)
+    hogs: list[subprocess.Popen] = []
     ok = False
     try:
         import requests
@@ -197,6 +202,9 @@ def run(db: str, args) -> bool:
                 break
             except requests.RequestException:
                 time.sleep(0.2)
+        hogs = [subprocess.Popen([sys.executable, "-c", "import time\nend = time.monotonic() + %f\n"
+                                  "while time.monotonic() < end: pass" % (args.seconds + 30)])
+                for _ in range(args.cpu_hogs)]
         until = time.monotonic() + args.seconds
         writers = [Writer(i, f"http://127.0.0.1:{port}", seeded["tokens"][i], seeded, until, seed=i)
                    for i in range(args.writers)]
@@ -207,12 +215,17 @@ def run(db: str, args) -> bool:
             w.join()
         elapsed = time.monotonic() - started
     finally:
+        for hog in hogs:
+            hog.kill()
         server.terminate()
         try:
             server.wait(timeout=15)
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+        for hog in hogs:
+            hog.wait()
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     logs = [entry for w in writers for entry in w.log]
     statuses: dict[int, int] = {}
     for entry in logs:
@@ -221,9 +234,12 @@ def run(db: str, args) -> bool:
     five = sum(n for s, n in statuses.items() if s >= 500)
     result = audit(url, logs)
     p = (lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000) if latencies else (lambda q: 0)
-    print(f"== {db}: {args.writers} writers, {args.seconds}s, gunicorn {args.workers} workers ==")
+    cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
+    print(f"== {db}: {args.writers} writers, {args.seconds}s, gunicorn {args.workers} workers"
+          f"{f', {args.cpu_hogs} CPU hogs' if args.cpu_hogs else ''}; load average {os.getloadavg()[0]:.2f} ==")
     print(f"  requests {len(logs)} in {elapsed:.1f}s = {len(logs) / elapsed:.1f} writes/s; "
-          f"p50 {p(0.5):.0f} ms, p99 {p(0.99):.0f} ms")
+          f"p50 {p(0.5):.0f} ms, p99 {p(0.99):.0f} ms, max {p(1.0):.0f} ms; "
+          f"CPU (server{' + hogs' if args.cpu_hogs else ''}) {cpu:.1f} s")
     print(f"  statuses {dict(sorted(statuses.items()))}; 5xx: {five}")
     print(f"  acknowledged {result['acknowledged']}: present once {result['present_once']}, "
           f"one ledger row {result['ledger_once']}, outbox row {result['outbox']}; "
@@ -247,9 +263,13 @@ def main() -> int:
     parser.add_argument("--writers", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--cpu-hogs", type=int, default=0, help="busy loops beside the server (a loaded machine)")
     parser.add_argument("--pg-url", default=os.environ.get("TEST_DATABASE_URL")
                         or "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
+    for plain in ("postgresql://", "postgres://"):
+        if args.pg_url.startswith(plain):
+            args.pg_url = "postgresql+psycopg://" + args.pg_url[len(plain):]
     ok = True
     for db in [d.strip() for d in args.db.split(",") if d.strip()]:
         if db == "postgres":

@@ -64,7 +64,7 @@ def _init_extensions(app: Flask) -> None:
 
     db.init_app(app)
     with app.app_context():
-        configure_sqlite(db.engine)
+        configure_sqlite(db.engine, int(app.config.get("SQLITE_BUSY_TIMEOUT_MS", 10_000)))
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"),
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)
