@@ -53,6 +53,9 @@ def create_app(config: dict | object | None = None) -> Flask:
 
     register_api(app)
     security.init_app(app)
+    from forum.core import faults
+
+    faults.init_app(app)
     return app
 
 
