@@ -367,7 +367,7 @@ def upload_attachment(entry_id: int):
             fail(422, _("请选择要上传的文件。"), field="file")
         att = attachments.save_upload(entry, current_user, upload.filename, upload.stream)
     except ApiError as exc:
-        if exc.status not in (413, 422):
+        if exc.status not in (413, 422, 503):
             raise
         return _editor(_entry_form(entry), entry.blog, entry, status=exc.status, upload_error=exc.message)
     flash(_("附件“%(name)s”已上传。", name=att.original_name), "info")
