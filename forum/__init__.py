@@ -53,9 +53,10 @@ def create_app(config: dict | object | None = None) -> Flask:
 
     register_api(app)
     security.init_app(app)
-    from forum.core import faults
+    from forum.core import faults, submissions
 
     faults.init_app(app)
+    submissions.init_app(app)
     return app
 
 
