@@ -140,9 +140,11 @@ def reply(thread: Thread, author: User, body: str, *, parent_id=None, created_at
     parent = None
     if parent_id not in (None, "", 0):
         try:
-            parent = db.session.get(Post, int(parent_id))
+            number = int(parent_id)
         except (TypeError, ValueError):
-            parent = None
+            number = 0
+        # Beyond a database integer no row can match (and SQLite refuses to bind it): not found.
+        parent = db.session.get(Post, number) if 0 < number <= 2**31 - 1 else None
         if parent is None or parent.thread_id != thread.id:
             fail(422, _("要回复的帖子不存在。"), field="parent_id")
         if parent.is_deleted and not can(author, "read", parent):

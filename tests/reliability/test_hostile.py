@@ -539,3 +539,12 @@ def test_two_hosts_editing_at_once_is_a_conflict(app, world, second_host, db, wh
     assert "王主持先保存的版本" in page  # and the saved text is shown beside it
     db.session.expire_all()
     assert db.session.get(model, obj.id).body == "王主持先保存的版本"
+
+
+@pytest.mark.parametrize("kind", ["reply", "comment"])
+def test_parent_id_beyond_a_database_integer_is_422(client, world, bearer, unchanged, kind):
+    """Found by schemathesis: a 20-digit parent_id was bound to SQLite and raised OverflowError (a 500)."""
+    url = (f"/api/v1/threads/{world['thread'].id}/posts" if kind == "reply"
+           else f"/api/v1/entries/{world['entry'].id}/comments")
+    resp = client.post(url, json={"body": "回复", "parent_id": 12551388586832723968}, headers=bearer)
+    assert_clear_4xx(resp, 422)
