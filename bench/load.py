@@ -1,14 +1,16 @@
 """Concurrent writers against gunicorn (4 workers), then a consistency audit of what was acknowledged.
 
     python bench/load.py [--db sqlite,postgres] [--writers 50] [--seconds 60] [--workers 4]
-                         [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
+                         [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres] [--cpu-hogs N]
 
 Each writer has its own teacher account and bearer token and, for `--seconds`, posts replies, blog
 entries and comments and soft-deletes some of its own replies through the JSON API. Every body
 carries a unique marker. Afterwards the database is audited: zero 5xx; every write answered 201 is
 present exactly once (by id and by marker) with exactly one ledger row (contributions) and at least
 one search outbox row; every write answered with an error left no content, ledger or outbox row
-behind. Prints writes/s, p50/p99 latency and the consistency figures; exits 1 on any violation.
+behind. Prints writes/s, p50/p99 latency, the server's CPU time and the consistency figures;
+exits 1 on any violation. `--cpu-hogs N` runs N busy loops beside the server for the run, to see
+how writes behave on a loaded machine (where a lock holder waits for a CPU while others queue).
 """
 from __future__ import annotations
 
@@ -32,6 +34,21 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def _tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its children so far (Linux /proc; 0 elsewhere)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+            todo += [int(c) for c in Path(f"/proc/{p}/task/{p}/children").read_text().split()]
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
 
 
 def prepare(url: str, data_dir: str, writers: int) -> dict:
@@ -186,7 +203,8 @@ def run(db: str, args) -> bool:
     gunicorn = [sys.executable, "-m", "gunicorn", "--workers", str(args.workers), "--threads", "4",
                 "--bind", f"127.0.0.1:{port}", "--timeout", "120", "--graceful-timeout", "5", "--log-level", "warning", "wsgi:app"]
     server = subprocess.Popen(gunicorn, cwd=ROOT, env=env)
-    ok = False
+    hogs: list[subprocess.Popen] = []
+    ok, server_cpu = False, 0.0
     try:
         import requests
 
@@ -197,6 +215,9 @@ def run(db: str, args) -> bool:
                 break
             except requests.RequestException:
                 time.sleep(0.2)
+        hogs = [subprocess.Popen([sys.executable, "-c", "import time\nend = time.monotonic() + %f\n"
+                                  "while time.monotonic() < end: pass" % (args.seconds + 30)])
+                for _ in range(args.cpu_hogs)]
         until = time.monotonic() + args.seconds
         writers = [Writer(i, f"http://127.0.0.1:{port}", seeded["tokens"][i], seeded, until, seed=i)
                    for i in range(args.writers)]
@@ -206,13 +227,18 @@ def run(db: str, args) -> bool:
         for w in writers:
             w.join()
         elapsed = time.monotonic() - started
+        server_cpu = _tree_cpu_seconds(server.pid)
     finally:
+        for hog in hogs:
+            hog.kill()
         server.terminate()
         try:
             server.wait(timeout=15)
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+        for hog in hogs:
+            hog.wait()
     logs = [entry for w in writers for entry in w.log]
     statuses: dict[int, int] = {}
     for entry in logs:
@@ -221,9 +247,11 @@ def run(db: str, args) -> bool:
     five = sum(n for s, n in statuses.items() if s >= 500)
     result = audit(url, logs)
     p = (lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000) if latencies else (lambda q: 0)
-    print(f"== {db}: {args.writers} writers, {args.seconds}s, gunicorn {args.workers} workers ==")
+    print(f"== {db}: {args.writers} writers, {args.seconds}s, gunicorn {args.workers} workers"
+          f"{f', {args.cpu_hogs} CPU hogs' if args.cpu_hogs else ''}; load average {os.getloadavg()[0]:.2f} ==")
     print(f"  requests {len(logs)} in {elapsed:.1f}s = {len(logs) / elapsed:.1f} writes/s; "
-          f"p50 {p(0.5):.0f} ms, p99 {p(0.99):.0f} ms")
+          f"p50 {p(0.5):.0f} ms, p99 {p(0.99):.0f} ms, max {p(1.0):.0f} ms; "
+          f"server CPU {server_cpu:.1f} s (gunicorn master and workers)")
     print(f"  statuses {dict(sorted(statuses.items()))}; 5xx: {five}")
     print(f"  acknowledged {result['acknowledged']}: present once {result['present_once']}, "
           f"one ledger row {result['ledger_once']}, outbox row {result['outbox']}; "
@@ -247,9 +275,13 @@ def main() -> int:
     parser.add_argument("--writers", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--cpu-hogs", type=int, default=0, help="busy loops beside the server (a loaded machine)")
     parser.add_argument("--pg-url", default=os.environ.get("TEST_DATABASE_URL")
                         or "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
+    for plain in ("postgresql://", "postgres://"):
+        if args.pg_url.startswith(plain):
+            args.pg_url = "postgresql+psycopg://" + args.pg_url[len(plain):]
     ok = True
     for db in [d.strip() for d in args.db.split(",") if d.strip()]:
         if db == "postgres":

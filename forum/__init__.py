@@ -53,6 +53,10 @@ def create_app(config: dict | object | None = None) -> Flask:
 
     register_api(app)
     security.init_app(app)
+    from forum.core import faults, submissions
+
+    faults.init_app(app)
+    submissions.init_app(app)
     return app
 
 
@@ -64,7 +68,7 @@ def _init_extensions(app: Flask) -> None:
 
     db.init_app(app)
     with app.app_context():
-        configure_sqlite(db.engine)
+        configure_sqlite(db.engine, int(app.config.get("SQLITE_BUSY_TIMEOUT_MS", 10_000)))
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"),
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)

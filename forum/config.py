@@ -67,6 +67,8 @@ def defaults() -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_DURATION": 14 * 24 * 3600,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # SQLite: how long a write waits for the write lock before the request answers 503.
+        "SQLITE_BUSY_TIMEOUT_MS": 10_000,
         "SEMESTERS": [((9, 1), (1, 31)), ((2, 1), (7, 31))],
     }
 
@@ -93,6 +95,8 @@ def from_environment() -> dict:
         out["TRUSTED_PROXY_HOPS"] = _int("TRUSTED_PROXY_HOPS", 0)
     if "GZIP_LEVEL" in env:
         out["GZIP_LEVEL"] = max(0, min(9, _int("GZIP_LEVEL", 5)))
+    if "SQLITE_BUSY_TIMEOUT_MS" in env:
+        out["SQLITE_BUSY_TIMEOUT_MS"] = _int("SQLITE_BUSY_TIMEOUT_MS", 10_000)
     return out
 
 

@@ -163,6 +163,21 @@ def op(summary: str, ok: int, schema: dict | None, errors=READ_ERRORS, *, params
     return operation
 
 
+IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "required": False,
+                   "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.:\\-]{8,64}$"},
+                   "description": "Send the same key again (a retry) and you get the object the first call created "
+                                  "(200, `duplicate: true`) instead of a second one"}
+
+
+def creating(operation: dict) -> dict:
+    """A creation endpoint: it takes an Idempotency-Key and answers a repeated key with 200."""
+    operation["parameters"].append(IDEMPOTENCY_KEY)
+    operation["responses"]["200"] = {"description": "Already created with this Idempotency-Key", "content": {
+        "application/json": {"schema": obj(["id", "type", "url", "duplicate"], id=INT, type=STR, url=STR,
+                                           duplicate={"const": True})}}}
+    return operation
+
+
 def build_spec() -> dict:
     """The whole OpenAPI 3.1 document."""
     paths = {
@@ -180,8 +195,8 @@ def build_spec() -> dict:
                       params=[_id("board_id"), _query("before", STR, "opaque cursor: the `next` of the previous page"),
                               _query("limit", {"type": "integer", "minimum": 1, "maximum": 100})],
                       public=True, tag="boards"),
-            "post": op("Start a thread (a lesson preparation when kind is prep)", 201, ref("Thread"),
-                       WRITE_ERRORS, params=[_id("board_id")], body="ThreadCreate", tag="boards"),
+            "post": creating(op("Start a thread (a lesson preparation when kind is prep)", 201, ref("Thread"),
+                                WRITE_ERRORS, params=[_id("board_id")], body="ThreadCreate", tag="boards")),
         },
         "/threads/{thread_id}": {
             "get": op("A thread with its posts in tree order (each with parent_id)", 200, ref("ThreadWithPosts"),
@@ -190,9 +205,9 @@ def build_spec() -> dict:
             "delete": op("Soft-delete a thread", 204, None, WRITE_ERRORS, params=[_id("thread_id")],
                          body="Deletion", body_required=False, tag="boards"),
         },
-        "/threads/{thread_id}/posts": {"post": op("Reply to a thread, or to a post in it", 201, ref("Post"),
-                                                  WRITE_ERRORS, params=[_id("thread_id")], body="PostCreate",
-                                                  tag="boards")},
+        "/threads/{thread_id}/posts": {"post": creating(op("Reply to a thread, or to a post in it", 201, ref("Post"),
+                                                           WRITE_ERRORS, params=[_id("thread_id")],
+                                                           body="PostCreate", tag="boards"))},
         "/threads/{thread_id}/draft": {"post": op("The lead speaker posts the preparation draft", 200,
                                                   ref("Thread"), WRITE_ERRORS, params=[_id("thread_id")],
                                                   body="DraftCreate", tag="boards")},
@@ -208,8 +223,8 @@ def build_spec() -> dict:
                       params=[_id("blog_id"), _query("page", {"type": "integer", "minimum": 1}),
                               _query("category", {"enum": CATEGORIES}), _query("tag", STR)],
                       public=True, tag="blogs"),
-            "post": op("Write an entry", 201, ref("Entry"), WRITE_ERRORS, params=[_id("blog_id")],
-                       body="EntryCreate", tag="blogs"),
+            "post": creating(op("Write an entry", 201, ref("Entry"), WRITE_ERRORS, params=[_id("blog_id")],
+                                body="EntryCreate", tag="blogs")),
         },
         "/entries/{entry_id}": {
             "get": op("One entry, with its Markdown and sanitized HTML", 200, ref("Entry"),
@@ -217,8 +232,9 @@ def build_spec() -> dict:
             "delete": op("Soft-delete an entry", 200, ref("Deleted"), WRITE_ERRORS, params=[_id("entry_id")],
                          body="Deletion", body_required=False, tag="blogs"),
         },
-        "/entries/{entry_id}/comments": {"post": op("Comment on an entry", 201, ref("Comment"), WRITE_ERRORS,
-                                                    params=[_id("entry_id")], body="CommentCreate", tag="blogs")},
+        "/entries/{entry_id}/comments": {"post": creating(op("Comment on an entry", 201, ref("Comment"),
+                                                             WRITE_ERRORS, params=[_id("entry_id")],
+                                                             body="CommentCreate", tag="blogs"))},
         "/comments/{comment_id}": {"delete": op("Soft-delete a comment", 200, ref("Deleted"), WRITE_ERRORS,
                                                 params=[_id("comment_id")], body="Deletion", body_required=False,
                                                 tag="blogs")},

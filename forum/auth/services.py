@@ -43,7 +43,20 @@ def normalize_username(raw: str) -> str:
         raise AccountError(_("用户名需要 2 到 40 个字符。"), "username")
     if not _USERNAME_OK.match(name):
         raise AccountError(_("用户名只能包含字母、数字、汉字、下划线、点和短横线。"), "username")
+    if not all(ch.isascii() or _is_han(ch) for ch in name):
+        # One clear rule against mixed-script look-alikes (Unicode TR39's confusables): besides
+        # 汉字 only ASCII letters and digits, so a Cyrillic "а" or a Greek "ο" cannot pass for a
+        # Latin letter in somebody else's name.
+        raise AccountError(_("用户名只能使用英文字母 a–z、数字 0–9、汉字以及 _ . -，不能夹用其他文字"
+                             "（如西里尔字母、希腊字母或带音调的字母），以免与别人的用户名看起来一样。"), "username")
     return name
+
+
+def _is_han(ch: str) -> bool:
+    """A CJK unified ideograph (汉字), in the basic block or an extension."""
+    code = ord(ch)
+    return (0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0x20000 <= code <= 0x323AF
+            or 0xF900 <= code <= 0xFAFF or code == 0x3007)
 
 
 def normalize_display_name(raw: str) -> str:

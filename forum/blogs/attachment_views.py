@@ -40,7 +40,7 @@ def upload_attachment(entry_id: int | None, blog_id: int | None):
             fail(422, _("请选择要上传的文件。"), field="file")
         att = attachments.save_upload(entry, current_user, upload.filename, upload.stream)
     except ApiError as exc:
-        if exc.status not in (413, 422) or wants_json() or entry is None:
+        if exc.status not in (413, 422, 503) or wants_json() or entry is None:
             raise
         return _editor(_entry_form(entry), entry.blog, entry, status=exc.status, upload_error=exc.message)
     if wants_json() or entry is None:

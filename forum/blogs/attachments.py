@@ -1,6 +1,7 @@
 """Courseware uploads: extension allowlist, content checks, generated storage names, safe downloads."""
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
@@ -122,8 +123,16 @@ def save_upload(entry: Entry | None, uploader, filename: str | None, stream) -> 
     folder = Path(current_app.config["UPLOAD_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".{stored}.part"
-    tmp.write_bytes(data)
-    os.replace(tmp, folder / stored)
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, folder / stored)
+    except OSError as exc:  # a full disk (ENOSPC, EDQUOT) or a failing one: no partial file stays behind
+        tmp.unlink(missing_ok=True)
+        (folder / stored).unlink(missing_ok=True)
+        current_app.logger.error("upload not stored: %s", exc)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            fail(503, _("服务器磁盘空间不足，附件没有保存；日志内容不受影响，请稍后再上传。"), "disk_full", field="file")
+        fail(503, _("附件写入失败，没有保存；日志内容不受影响，请稍后再上传。"), "storage_error", field="file")
     att = Attachment(entry_id=entry.id if entry else None, uploader_id=uploader.id, original_name=name,
                      stored_name=stored, extension=ext, content_type=TYPES[ext][0], size=len(data),
                      sha256=hashlib.sha256(data).hexdigest())

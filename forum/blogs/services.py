@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from forum.blogs import drafts
 from forum.blogs.models import CATEGORIES, Blog, Comment, Entry, EntryTag, GuestbookMessage
+from forum.core import markup
 from forum.core.content import DELETE_REASONS
 from forum.core.db import utcnow
 from forum.core.errors import fail
@@ -229,6 +230,7 @@ def update_entry(entry: Entry, editor, *, version, title, body, category, tags=N
     status = status or entry.status
     if status not in STATUSES or (entry.status == "published" and status == "draft"):
         fail(422, _("已发表的日志不能改回草稿。"), field="status")
+    html = markup.render(body)  # before the UPDATE below takes SQLite's write lock
     # Bump the version only if nobody saved in between: two editors never silently overwrite.
     bumped = db.session.execute(
         update(Entry).where(Entry.id == entry.id, Entry.version == version).values(version=version + 1)
@@ -243,7 +245,7 @@ def update_entry(entry: Entry, editor, *, version, title, body, category, tags=N
     entry.category = category
     for name, value in fields.items():
         setattr(entry, name, value)
-    entry.set_body(body)
+    entry.set_body(body, html=html)
     _set_tags(entry, tag_list)
     entry.updated_at = utcnow()
     publishing = entry.status == "draft" and status == "published"
@@ -291,9 +293,11 @@ def add_comment(entry: Entry, author, body, parent_id=None, created_at: datetime
     parent = None
     if parent_id not in (None, ""):
         try:
-            parent = db.session.get(Comment, int(parent_id))
+            number = int(parent_id)
         except (TypeError, ValueError):
-            parent = None
+            number = 0
+        # Beyond a database integer no row can match (and SQLite refuses to bind it): not found.
+        parent = db.session.get(Comment, number) if 0 < number <= 2**31 - 1 else None
         if parent is None or parent.entry_id != entry.id or parent.is_deleted:
             fail(422, _("要回复的评论不存在。"), field="parent_id")
     when = created_at or utcnow()

@@ -2,7 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, DateTimeLocalField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 KIND_LABELS = {"discussion": _l("主题研讨"), "prep": _l("集体备课"), "research": _l("小课题"), "question": _l("问题求助")}
 
@@ -32,7 +32,7 @@ class EditForm(FlaskForm):
     title = StringField(_l("标题"), validators=[Optional(), Length(max=200)])
     body = TextAreaField(_l("正文"), validators=[DataRequired(), Length(max=100_000)])
     tags = StringField(_l("标签"), validators=[Optional(), Length(max=400)])
-    version = IntegerField(validators=[Optional()])
+    version = IntegerField(validators=[InputRequired(_l("缺少版本号，请刷新页面后重新编辑。"))])
 
 
 class DeleteForm(FlaskForm):

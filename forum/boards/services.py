@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from forum.auth.models import User
 from forum.boards.models import THREAD_KINDS, Board, Post, Thread, ThreadTag
+from forum.core import markup
 from forum.core.content import DELETE_REASONS
 from forum.core.db import utcnow
 from forum.core.errors import fail
@@ -139,14 +140,17 @@ def reply(thread: Thread, author: User, body: str, *, parent_id=None, created_at
     parent = None
     if parent_id not in (None, "", 0):
         try:
-            parent = db.session.get(Post, int(parent_id))
+            number = int(parent_id)
         except (TypeError, ValueError):
-            parent = None
+            number = 0
+        # Beyond a database integer no row can match (and SQLite refuses to bind it): not found.
+        parent = db.session.get(Post, number) if 0 < number <= 2**31 - 1 else None
         if parent is None or parent.thread_id != thread.id:
             fail(422, _("要回复的帖子不存在。"), field="parent_id")
         if parent.is_deleted and not can(author, "read", parent):
             fail(422, _("要回复的帖子已被删除。"), field="parent_id")
     now = created_at or utcnow()
+    html = markup.render(body)  # before the UPDATE below takes the write lock
     # One UPDATE both takes the thread's row lock and hands out the next top-level position, so
     # concurrent replies never share a position (SQLite: BEGIN IMMEDIATE serialises writers).
     values = dict(reply_count=Thread.reply_count + 1, last_post_at=now, last_poster_id=author.id)
@@ -160,7 +164,7 @@ def reply(thread: Thread, author: User, body: str, *, parent_id=None, created_at
     post = Post(thread_id=thread.id, author_id=author.id, parent_id=parent.id if parent else None,
                 position=position, depth=(parent.depth + 1) if parent else 0, created_at=now, updated_at=now)
     post.thread = thread
-    post.set_body(body)
+    post.set_body(body, html=html)
     db.session.add(post)
     db.session.flush()
     if parent is None:
@@ -187,20 +191,42 @@ def reply(thread: Thread, author: User, body: str, *, parent_id=None, created_at
     return post
 
 
+def _bump_version(model, obj, version: int | None, message: str) -> None:
+    """Compare-and-set the version in SQL: the edit goes on only if nobody saved since `version`.
+
+    The check is in the UPDATE itself, so two hosts saving at once (on any worker or host, and on
+    SQLite where the request read its copy before taking the write lock) never silently overwrite:
+    the second one is a 409 conflict. `version=None` (internal callers) edits the current version.
+    """
+    if version is None:
+        version = obj.version
+    try:
+        version = int(version)
+    except (TypeError, ValueError):
+        fail(422, _("缺少版本号。"), field="version")
+    bumped = db.session.execute(
+        update(model).where(model.id == obj.id, model.version == version).values(version=version + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if bumped != 1:
+        db.session.rollback()
+        current = db.session.scalar(select(model.version).where(model.id == obj.id))
+        fail(409, message % {"v": current}, "edit_conflict", field="version")
+    obj.version = version + 1
+
+
 def edit_thread(thread: Thread, editor: User, title: str, body: str, *, tags=None, theme_id=None,
                 version: int | None = None) -> Thread:
     """Edit a thread's title/body/tags, keeping the previous version as a revision."""
     if not can(editor, "edit", thread):
         fail(403)
     _check_text(title, body, need_title=True)
-    if version is not None and version != thread.version:
-        fail(409, _("帖子已被他人修改，请刷新后再编辑。"), "stale")
     theme = check_theme(theme_id, thread.board) if theme_id is not None else None
+    html = link_mentions(markup.render(body), find_mentions(body))  # before the write lock is taken
+    _bump_version(Thread, thread, version, _("帖子已被他人修改（当前版本 %(v)s）。你的修改还在下面，请对照当前内容后再保存。"))
     keep_revision(thread, editor.id, moderator=editor.id != thread.author_id)
     thread.title = title.strip()
-    thread.set_body(body)
-    thread.body_html = link_mentions(thread.body_html, find_mentions(body))
-    thread.version += 1
+    thread.set_body(body, html=html)
     if tags is not None:
         thread.tags = [ThreadTag(tag=t) for t in clean_tags(tags)]
     if theme_id is not None:
@@ -215,12 +241,10 @@ def edit_post(post: Post, editor: User, body: str, *, version: int | None = None
     if not can(editor, "edit", post):
         fail(403)
     _check_text(None, body, need_title=False)
-    if version is not None and version != post.version:
-        fail(409, _("回帖已被他人修改，请刷新后再编辑。"), "stale")
+    html = link_mentions(markup.render(body), find_mentions(body))  # before the write lock is taken
+    _bump_version(Post, post, version, _("回帖已被他人修改（当前版本 %(v)s）。你的修改还在下面，请对照当前内容后再保存。"))
     keep_revision(post, editor.id, moderator=editor.id != post.author_id)
-    post.set_body(body)
-    post.body_html = link_mentions(post.body_html, find_mentions(body))
-    post.version += 1
+    post.set_body(body, html=html)
     record(post, None)
     db.session.commit()
     return post

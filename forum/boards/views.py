@@ -249,6 +249,12 @@ def _edit(obj, is_thread: bool):
                 raise
             db.session.rollback()
             form.body.errors = list(form.body.errors) + [exc.message]
+            if exc.status == 409:
+                # The user's text stays in the form and the saved text is shown beside it; saving
+                # again is then a deliberate choice based on the version they have now seen.
+                form.version.data = obj.version
+                return render_template("boards/edit.html", obj=obj, form=form, is_thread=is_thread,
+                                       conflict=obj), 409
         else:
             flash(_("修改已保存，原版本保留在修改历史中。"), "success")
             if is_thread:

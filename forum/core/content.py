@@ -39,12 +39,12 @@ class MarkdownMixin:
     body_html: Mapped[str] = mapped_column(Text, default="")
     render_version: Mapped[int] = mapped_column(default=0)
 
-    def set_body(self, source: str) -> None:
-        """Store the Markdown and its sanitized rendering."""
+    def set_body(self, source: str, html: str | None = None) -> None:
+        """Store the Markdown and its sanitized rendering (`html` if the caller rendered it already)."""
         from forum.core import markup
 
         self.body = source
-        self.body_html = markup.render(source)
+        self.body_html = markup.render(source) if html is None else html
         self.render_version = markup.RENDER_VERSION
 
     @property

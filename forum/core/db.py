@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, registry
 from sqlalchemy.types import TypeDecorator
 
@@ -55,12 +56,22 @@ class Model(DeclarativeBase):
     )
 
 
-def configure_sqlite(engine: Engine) -> None:
-    """WAL, busy timeout, foreign keys, and BEGIN IMMEDIATE for every transaction on SQLite.
+# Statements that write (or open a savepoint, which a later write would need under the lock).
+_WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOINT", "CREATE", "DROP", "ALTER")
 
-    pysqlite's own transaction handling is switched off so that we emit BEGIN ourselves: a
-    deferred transaction that later upgrades to a write fails at once with "database is
-    locked" whatever the busy timeout, whereas BEGIN IMMEDIATE waits for the write lock.
+
+def configure_sqlite(engine: Engine, busy_timeout_ms: int = 10_000) -> None:
+    """WAL, busy timeout, foreign keys, and short write transactions on SQLite.
+
+    pysqlite's own transaction handling is switched off so that we emit BEGIN ourselves. A web
+    request starts with a deferred (read) transaction: its token lookup, loaders, permission
+    checks and rendering take no lock. At its first write statement the read transaction is
+    ended and `BEGIN IMMEDIATE` taken instead, which waits (busy timeout) for SQLite's one write
+    lock and holds it only from that write to the commit. (Upgrading the read transaction in
+    place would fail at once with SQLITE_BUSY when another writer committed since it began.)
+    What the request read before the switch it read from the previous snapshot, as under
+    PostgreSQL's READ COMMITTED: services write counters as SQL increments and check versions
+    in the UPDATE itself. CLI commands and background work begin IMMEDIATE from the start.
     """
     if engine.dialect.name != "sqlite":
         return
@@ -69,7 +80,7 @@ def configure_sqlite(engine: Engine) -> None:
     def _on_connect(dbapi_conn, _record):
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA busy_timeout = 10000")
+        cur.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         cur.execute("PRAGMA foreign_keys = ON")
         cur.execute("PRAGMA synchronous = NORMAL")
         if engine.url.database and engine.url.database != ":memory:":
@@ -80,11 +91,32 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN" if _read_only_request() else "BEGIN IMMEDIATE")
+        if _in_request():
+            conn.exec_driver_sql("BEGIN")
+            conn.info["jy_read_tx"] = True
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before_execute(conn, _cursor, statement, _params, _context, _executemany):
+        if conn.info.get("jy_read_tx") and statement.lstrip()[:9].upper().startswith(_WRITE_VERBS):
+            conn.info["jy_read_tx"] = False
+            raw = conn.connection.dbapi_connection
+            try:
+                if raw.in_transaction:
+                    raw.execute("COMMIT")  # a read-only transaction: nothing to write, ends the snapshot
+                raw.execute("BEGIN IMMEDIATE")
+            except raw.OperationalError as exc:  # locked beyond the busy timeout: the request answers 503
+                raise OperationalError("BEGIN IMMEDIATE", (), exc) from exc
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _on_end(conn):
+        conn.info.pop("jy_read_tx", None)
 
 
-def _read_only_request() -> bool:
-    """True inside a GET/HEAD/OPTIONS request, whose transactions only read."""
-    from flask import has_request_context, request
+def _in_request() -> bool:
+    """True inside a request: its transactions start deferred and take the write lock late."""
+    from flask import has_request_context
 
-    return has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+    return has_request_context()

@@ -76,6 +76,28 @@ def error_response(status: int, message: str | None = None, code: str | None = N
     return resp if not headers else (resp[0], status, headers)
 
 
+# Form fields whose text is the user's work: shown back on a 503 page so nothing typed is lost.
+DRAFT_FIELDS = ("title", "body", "summary", "content", "description", "note", "tags")
+
+
+def submitted_draft() -> list[tuple[str, str, str]]:
+    """(name, label, text) of the submitted form's text fields (never passwords or tokens)."""
+    if request.method not in ("POST", "PUT") or not request.form:
+        return []
+    labels = {"title": _("标题"), "body": _("正文"), "summary": _("纪要"), "content": _("内容"),
+              "description": _("说明"), "note": _("备注"), "tags": _("标签")}
+    return [(name, labels[name], request.form[name]) for name in DRAFT_FIELDS
+            if (request.form.get(name) or "").strip()]
+
+
+def unavailable(message: str, code: str = "unavailable", retry_after: int = 5):
+    """503 with Retry-After; a page shows the submitted text again so the user can resubmit it."""
+    headers = {"Retry-After": str(retry_after)}
+    if wants_json():
+        return json_error(503, message, code, headers=headers)
+    return render_template("errors/error.html", status=503, message=message, draft=submitted_draft()), 503, headers
+
+
 class IdConverter(IntegerConverter):
     """`<int:…>` ids beyond a database integer are not found (404), not an overflow 500."""
 
@@ -124,8 +146,12 @@ def init_app(app) -> None:
         db.session.rollback()
         text = str(exc.orig) if getattr(exc, "orig", None) else str(exc)
         log.warning("database operational error: %s", text)
-        return error_response(503, _("数据库繁忙，请稍后再试；你的内容没有丢失，请重新提交。"),
-                              headers={"Retry-After": "5"})
+        lowered = text.lower()
+        if "full" in lowered or "no space left" in lowered:  # SQLITE_FULL; PostgreSQL's ENOSPC
+            message, code = _("服务器磁盘已满，这次提交没有保存；你的内容在下面，请复制保存，稍后再提交。"), "disk_full"
+        else:
+            message, code = _("数据库繁忙，这次提交没有保存；你的内容在下面，请稍后重新提交。"), "database_busy"
+        return unavailable(message, code)
 
     @app.errorhandler(500)
     def _server_error(exc):

@@ -1,6 +1,8 @@
 """The write path: content, contribution ledger row and search outbox row in one transaction.
 
-Services call `record()` after adding their content row; they commit once at the end.
+Services call `record()` after adding their content row; they commit once at the end. The first
+new row a request records also claims the request's submission key (forum.core.submissions), so
+a repeated form or API call finds that row instead of writing a second one.
 Soft-delete and restore call `set_deleted()`, which flips the ledger rows and queues the
 index change in the same transaction.
 """
@@ -40,6 +42,10 @@ def record(content, credit: Credit | None = None, *, index: bool = True) -> Cont
     if content not in db.session:
         db.session.add(content)
     db.session.flush()
+    if credit is not None:  # new, credited content (not edits, not drafts an editor autosaves)
+        from forum.core.submissions import claim
+
+        claim(content, credit.user_id)
     row = None
     if credit is not None:
         row = add_contribution(credit, content.doc_type, content.id)

@@ -18,3 +18,15 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.cli.add_command(search_cli)
     indexer.init_app(app)
+
+    from forum.search.index import SearchUnavailable
+
+    @app.errorhandler(SearchUnavailable)
+    def _search_unavailable(exc: SearchUnavailable):
+        from flask_babel import gettext as _
+
+        from forum.core.errors import unavailable
+
+        message = (_("搜索索引正在重建，搜索暂时不可用，请稍后再试。发帖和回复不受影响。") if exc.rebuilding
+                   else _("搜索暂时不可用，请稍后再试。发帖和回复不受影响。"))
+        return unavailable(message, "search_unavailable", retry_after=30)

@@ -45,6 +45,13 @@ def verify_command(fix: bool):
                 result = index.verify(app, session, fix=True)
         else:
             result = index.verify(app, session)
+    except Exception as exc:  # noqa: BLE001 - a damaged index: say so, and how to repair it
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if isinstance(exc, SQLAlchemyError):
+            raise
+        click.echo(f"index unreadable ({exc.__class__.__name__}: {exc}); run `flask search rebuild`")
+        raise SystemExit(2)
     finally:
         session.close()
     for label, keys in (("missing", result.missing), ("stale", result.stale), ("extra", result.extra)):
@@ -65,7 +72,12 @@ def status_command():
     indexer.release_callers_lock(app)
     pending, age = indexer.pending(app)
     click.echo(f"backend: {index.backend(app).name}")
-    click.echo(f"documents: {index.backend(app).count()}")
+    try:
+        click.echo(f"documents: {index.backend(app).count()}")
+    except Exception as exc:  # noqa: BLE001 - a damaged index is a status, not a traceback
+        click.echo(f"documents: index unreadable ({exc.__class__.__name__}); run `flask search rebuild`")
+    if index.rebuild_running(app):
+        click.echo("rebuild: running, or interrupted (run `flask search rebuild` to resume it)")
     click.echo(f"outbox pending: {pending}")
     click.echo("outbox lag: " + (f"{age:.1f}s" if age is not None else "none"))
     click.echo(f"indexer mode: {app.config.get('SEARCH_INDEXER', 'thread')}")

@@ -15,6 +15,7 @@ from flask import Flask, current_app
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from forum.core import faults
 from forum.search import documents
 from forum.search.analyzer import ParsedQuery
 from forum.search.backends.base import DOC_TYPES, Backend, Filters, HitPage, split_key
@@ -123,10 +124,37 @@ def apply_keys(app: Flask, session: Session, keys: set[tuple[str, int]]) -> int:
     return len(upserts) + len(deletes)
 
 
+class SearchUnavailable(RuntimeError):
+    """The index cannot answer (unreadable or corrupt segment, missing files): search answers 503."""
+
+    def __init__(self, rebuilding: bool):
+        super().__init__("search index unavailable")
+        self.rebuilding = rebuilding
+
+
+def rebuild_running(app: Flask) -> bool:
+    """True while a rebuild holds its marker (or one was interrupted and waits to be resumed)."""
+    return os.path.exists(rebuild_marker(app))
+
+
 def search(app: Flask, query: ParsedQuery, filters: Filters, sort: str = "relevance",
            offset: int = 0, limit: int = 20) -> HitPage:
-    """Hits of one page (visibility must already be in `filters`; see forum.search.service)."""
-    return backend(app).search(query, filters, sort, offset, limit)
+    """Hits of one page (visibility must already be in `filters`; see forum.search.service).
+
+    An index that cannot be read raises SearchUnavailable (a 503), never a 500; writes go on,
+    since they only touch the outbox, and `flask search rebuild` repairs the index.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        return backend(app).search(query, filters, sort, offset, limit)
+    except SQLAlchemyError:
+        raise  # the database's own errors keep their handling (busy: 503 with Retry-After)
+    except Exception as exc:  # noqa: BLE001 - Whoosh raises many kinds on a damaged index
+        import logging
+
+        logging.getLogger(__name__).error("search index unreadable: %r", exc)
+        raise SearchUnavailable(rebuild_running(app)) from exc
 
 
 @dataclass
@@ -187,6 +215,7 @@ def rebuild(app: Flask, session: Session, progress: Callable[[int], None] | None
         for batch in documents.iter_docs(session, doc_type, after_id=done.get(doc_type, 0), batch=1000):
             target.add(list(batch))
             target.checkpoint(doc_type, batch.last_id)
+            faults.point("rebuild.checkpoint")
             written += len(batch)
             if progress:
                 progress(batch.rows)

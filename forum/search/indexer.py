@@ -24,6 +24,7 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import delete, event, func, select, text
 from sqlalchemy.orm import Session
 
+from forum.core import faults
 from forum.search import index
 from forum.search.models import SearchOutbox
 
@@ -113,6 +114,7 @@ def _drain_batch(app: Flask, session: Session) -> int:
     keys = {(r.doc_type, r.doc_id) for r in rows if r.doc_type in index.documents.MODELS}
     ids = [r.id for r in rows]
     index.apply_keys(app, session, keys)
+    faults.point("indexer.batch_applied")
     session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_(ids)))
     session.commit()
     session.expunge_all()

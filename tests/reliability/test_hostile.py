@@ -164,12 +164,25 @@ def test_look_alike_registration_is_refused(client, world, unchanged, username):
     assert resp.status_code in (200, 400, 422) and "Location" not in resp.headers
 
 
-@pytest.mark.xfail(strict=True, reason="mixed-script homographs (Cyrillic а in a Latin name) are accepted: "
-                                       "forum/auth/services.normalize_username has no script check")
-def test_mixed_script_homograph_username_is_refused(client, world, unchanged):
-    resp = client.post("/auth/register", data={"username": "hostile_te\u0430cher", "display_name": "冒充者",
+@pytest.mark.parametrize("username", [
+    "hostile_te\u0430cher",      # Cyrillic а in a Latin name
+    "h\u03bfstile_teacher",      # Greek omicron
+    "\u0440\u0430\u0443\u0440\u0430\u0439",  # all-Cyrillic "paypal"-style look-alike
+    "hostilé_teacher",           # accented Latin beside plain Latin
+    "李老师\u0430",               # Han with a Cyrillic letter
+])
+def test_mixed_script_homograph_username_is_refused(client, world, unchanged, username):
+    resp = client.post("/auth/register", data={"username": username, "display_name": "冒充者",
                                                "password": "a-long-unusual-pass"})
     assert "Location" not in resp.headers
+    assert "不能夹用其他文字" in resp.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("username", ["zhang_san", "张老师", "wang老师2024", "li.ming-3"])
+def test_ascii_and_chinese_usernames_are_accepted(client, world, db, username):
+    resp = client.post("/auth/register", data={"username": username, "display_name": "新老师",
+                                               "password": "a-long-unusual-pass"})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
 
 
 @pytest.mark.parametrize("username", ["hostile_teacher\u200b", "\u202ehostile_teacher", "hostile_teacher\u0000"])
@@ -384,3 +397,154 @@ def test_cookie_and_token_replayed_after_suspension_are_refused(app, client, wor
     assert _replay(app, stolen).status_code == 302
     me = app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert_clear_4xx(me, 401)
+
+
+# -- double submit: the same form or API call twice creates one object --------------------------------
+
+def _key_from(page: str) -> str:
+    import re
+
+    match = re.search(r'name="submission_key" value="([0-9a-f]{32})"', page)
+    assert match, "the form carries no submission key"
+    return match.group(1)
+
+
+def _counts(db, *tables) -> dict:
+    return {t: n for t, n in snapshot(db).items() if t in tables} | {
+        "submissions": db.session.execute(select(func.count()).select_from(db.metadata.tables["submissions"])).scalar()}
+
+
+@pytest.mark.parametrize("kind", ["reply", "thread", "entry", "comment"])
+def test_double_submitted_form_creates_one_object(client, world, login, db, kind):
+    """Two identical POSTs of one rendered form (a double click): one object, one ledger row, one outbox row."""
+    login(world["teacher"])
+    thread, entry, group = world["thread"], world["entry"], world["group"]
+    page_url, post_url, data, table = {
+        "reply": (f"/boards/threads/{thread.id}", f"/boards/threads/{thread.id}/reply", {"body": "双击的回复"}, "posts"),
+        "thread": (f"/boards/{group.board.id}/new", f"/boards/{group.board.id}/new",
+                   {"title": "双击的主题", "body": "双击的正文", "kind": "discussion"}, "threads"),
+        "entry": (f"/blogs/{group.blog.id}/new", f"/blogs/{group.blog.id}/new",
+                  {"title": "双击的日志", "body": "双击的正文", "category": "reflection", "action": "publish"}, "entries"),
+        "comment": (f"/blogs/entries/{entry.id}", f"/blogs/entries/{entry.id}/comments", {"body": "双击的评论"}, "comments"),
+    }[kind]
+    data["submission_key"] = _key_from(client.get(page_url).get_data(as_text=True))
+    before = _counts(db, table, "contributions", "search_outbox")
+    first = client.post(post_url, data=data)
+    second = client.post(post_url, data=data)
+    assert first.status_code == 302, first.get_data(as_text=True)[:500]
+    assert second.status_code == 302  # to the object the first one created
+    after = _counts(db, table, "contributions", "search_outbox")
+    assert {t: after[t] - before[t] for t in after} == {table: 1, "contributions": 1, "search_outbox": 1, "submissions": 1}
+    # A new rendering of the form is a new submission.
+    data["submission_key"] = _key_from(client.get(page_url).get_data(as_text=True))
+    assert client.post(post_url, data=data).status_code == 302
+    assert _counts(db, table)[table] == after[table] + 1
+
+
+@pytest.mark.parametrize("kind", ["reply", "thread", "entry", "comment"])
+def test_api_retry_with_the_same_idempotency_key_returns_the_first_object(client, world, bearer, db, kind):
+    thread, entry, group = world["thread"], world["entry"], world["group"]
+    url, body, table = {
+        "reply": (f"/api/v1/threads/{thread.id}/posts", {"body": "重试的回复"}, "posts"),
+        "thread": (f"/api/v1/boards/{group.board.id}/threads", {"title": "重试的主题", "body": "正文"}, "threads"),
+        "entry": (f"/api/v1/blogs/{group.blog.id}/entries", {"title": "重试的日志", "body": "正文", "category": "essay"},
+                  "entries"),
+        "comment": (f"/api/v1/entries/{entry.id}/comments", {"body": "重试的评论"}, "comments"),
+    }[kind]
+    headers = {**bearer, "Idempotency-Key": f"retry-{kind}-0001"}
+    before = _counts(db, table)
+    first = client.post(url, json=body, headers=headers)
+    second = client.post(url, json=body, headers=headers)
+    assert first.status_code == 201, first.get_json()
+    assert second.status_code == 200 and second.get_json()["duplicate"] is True
+    assert second.get_json()["id"] == first.get_json()["id"]
+    assert _counts(db, table)[table] == before[table] + 1
+    # Without a key nothing is deduplicated: two calls are two objects.
+    assert client.post(url, json=body, headers=bearer).status_code == 201
+    assert client.post(url, json=body, headers=bearer).status_code == 201
+    assert _counts(db, table)[table] == before[table] + 3
+
+
+def test_two_copies_racing_on_a_live_server_create_one_reply():
+    """Both requests in flight at once (a server with threads): the unique (user, key) lets one through."""
+    import threading
+
+    import requests
+    from sqlalchemy import create_engine, text
+
+    from tests.reliability.live import start_live_site
+
+    site = start_live_site()
+    try:
+        headers = {"Authorization": f"Bearer {site.tokens['api_teacher']}", "Idempotency-Key": "race-0000001"}
+        url = f"{site.url}/api/v1/threads/{site.ids['thread']}/posts"
+        barrier, answers = threading.Barrier(2), []
+
+        def send():
+            barrier.wait()
+            resp = requests.post(url, json={"body": "RACE 并发的同一份回复"}, headers=headers, timeout=30)
+            answers.append((resp.status_code, resp.json().get("id")))
+
+        senders = [threading.Thread(target=send) for _ in range(2)]
+        for t in senders:
+            t.start()
+        for t in senders:
+            t.join(timeout=60)
+        assert sorted(s for s, _ in answers) == [200, 201], answers
+        assert len({i for _, i in answers}) == 1
+        engine = create_engine(site.app.config["SQLALCHEMY_DATABASE_URI"])
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT COUNT(*) FROM posts WHERE body LIKE 'RACE%'")).scalar() == 1
+        engine.dispose()
+    finally:
+        site.stop()
+
+
+# -- two hosts editing at once: a conflict, not a silent overwrite ----------------------------------
+
+@pytest.fixture
+def second_host(world, db):
+    from forum.org.models import Membership
+
+    other = make_user("hostile_host2", display_name="赵主持")
+    db.session.add(Membership(group_id=world["group"].id, user_id=other.id, is_host=True))
+    db.session.commit()
+    return other
+
+
+@pytest.mark.parametrize("what", ["thread", "post", "entry"])
+def test_two_hosts_editing_at_once_is_a_conflict(app, world, second_host, db, what):
+    """Both open the edit form on version 1; the first save wins, the second is 409 with both texts shown."""
+    from forum.blogs.models import Entry
+    from forum.boards.models import Post, Thread
+
+    obj = world[what]
+    model = {"thread": Thread, "post": Post, "entry": Entry}[what]
+    url = {"thread": f"/boards/threads/{obj.id}/edit", "post": f"/boards/posts/{obj.id}/edit",
+           "entry": f"/blogs/entries/{obj.id}/edit"}[what]
+    extra = {"thread": {"title": "标题", "tags": ""}, "post": {},
+             "entry": {"title": "标题", "category": "reflection", "tags": "", "action": "publish"}}[what]
+    first, second = app.test_client(), app.test_client()
+    for c, user in ((first, world["host"]), (second, second_host)):
+        assert c.post("/auth/login", data={"username": user.username, "password": PASSWORD}).status_code == 302
+        assert c.get(url).status_code == 200
+    version = db.session.get(model, obj.id).version
+    db.session.rollback()
+    saved = first.post(url, data={**extra, "body": "王主持先保存的版本", "version": version})
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:500]
+    late = second.post(url, data={**extra, "body": "赵主持后保存的版本", "version": version})
+    assert late.status_code == 409
+    page = late.get_data(as_text=True)
+    assert "赵主持后保存的版本" in page  # the late editor's text is kept in the form
+    assert "王主持先保存的版本" in page  # and the saved text is shown beside it
+    db.session.expire_all()
+    assert db.session.get(model, obj.id).body == "王主持先保存的版本"
+
+
+@pytest.mark.parametrize("kind", ["reply", "comment"])
+def test_parent_id_beyond_a_database_integer_is_422(client, world, bearer, unchanged, kind):
+    """Found by schemathesis: a 20-digit parent_id was bound to SQLite and raised OverflowError (a 500)."""
+    url = (f"/api/v1/threads/{world['thread'].id}/posts" if kind == "reply"
+           else f"/api/v1/entries/{world['entry'].id}/comments")
+    resp = client.post(url, json={"body": "回复", "parent_id": 12551388586832723968}, headers=bearer)
+    assert_clear_4xx(resp, 422)

@@ -67,14 +67,28 @@ def live_site(tmp_path_factory):
     site.stop()
 
 
-@pytest.mark.parametrize("who", ["api_teacher", "api_host"])
-def test_schemathesis_finds_no_server_errors_and_no_schema_violations(live_site, who):
-    """Bounded run (make test); bench/schemathesis_long.py runs the same with many more examples."""
-    from tests.reliability.contract import run_contract
+def test_schemathesis_finds_no_server_errors_and_no_schema_violations():
+    """Bounded run (make test) of bench/schemathesis_long.py, as a teacher and as a host.
 
-    failures, calls = run_contract(live_site, who, max_examples=12)
-    assert calls > 100
-    assert not failures, "\n\n".join(failures)
+    In a child process: hypothesis changes the recursion limit while the live server's threads run,
+    and under pytest's assertion rewriting CPython 3.11 then fails an unrelated ast.parse with
+    "AST constructor recursion depth mismatch" (cpython#106905) in a later test of the same worker.
+    """
+    if os.environ.get("TEST_DATABASE_URL", "").strip():
+        pytest.skip("the live site is SQLite either way: run once, on the SQLite pass of make test")
+    pytest.importorskip("schemathesis")
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, "bench/schemathesis_long.py", "--examples", "12"], cwd=root,
+                          capture_output=True, text=True, timeout=900)
+    out = proc.stdout + proc.stderr[-3000:]
+    assert proc.returncode == 0, out[-6000:]
+    for who in ("api_teacher", "api_host"):
+        calls = int(re.search(rf"{who}: (\d+) requests, 0 failing", proc.stdout).group(1))
+        assert calls > 100, out[-3000:]
 
 
 def test_token_endpoint_contract(live_site):
