@@ -123,8 +123,8 @@ class RebuildTarget(Protocol):
     def add(self, docs: list[SearchDoc]) -> None:
         """Write a batch of documents."""
 
-    def checkpoint(self, doc_type: str, last_id: int) -> None:
-        """Make what was added durable and remember how far the build got."""
+    def checkpoint(self, doc_type: str, last_id: int, final: bool = False) -> None:
+        """Remember how far the build got; durable at least when `final` (a type is done)."""
 
     def finish(self, keys_written: set[str] | None = None) -> None:
         """Replace the live index with the new one."""

@@ -10,18 +10,49 @@ from typing import Iterable
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
+from pickle import dumps as _dumps
+
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.formats import Positions
+from whoosh.system import pack_uint as _pack_uint
 from whoosh.matching import NullMatcher
 from whoosh.query.spans import SpanWrappingMatcher
 from whoosh.util import make_binary_tree
 from whoosh.matching import IntersectionMatcher
 from whoosh.query.spans import Span
 
-from forum.search.analyzer import ParsedQuery, Phrase, whoosh_analyzer
+from forum.search.analyzer import CJKTokenizer, ParsedQuery, Phrase, term_positions, whoosh_analyzer
 from forum.search.backends.base import Filters, Hit, HitPage, SearchDoc
 
 TITLE_BOOST = 2.0
 COUNT_CAP = 1000
+CHECKPOINT_DOCS = 100_000  # a rebuild commits (and can resume) this often, and per document type
+WRITER_MB = 256  # indexing memory of a rebuild, shared by its writer processes
+BATCHSIZE = 500  # documents handed to a writer process at a time
+
+
+class CJKPositions(Positions):
+    """Whoosh's Positions format, fed straight from the analyzer's term positions.
+
+    Same bytes as `Positions` (so readers decode it unchanged); it only skips the Token
+    objects and the per-token bookkeeping of the generic path, the hot loop of indexing.
+    """
+
+    def word_values(self, value, analyzer, **kwargs):
+        if not isinstance(analyzer, CJKTokenizer):
+            yield from super().word_values(value, analyzer, **kwargs)
+            return
+        fb = self.field_boost
+        for term, poslist in term_positions(value).items():
+            deltas = [poslist[0]]
+            deltas.extend(b - a for a, b in zip(poslist, poslist[1:]))
+            yield term, len(poslist), len(poslist) * fb, _pack_uint(len(deltas)) + _dumps(deltas, 2)
+
+
+def _text_field(analyzer, field_boost: float = 1.0) -> TEXT:
+    field = TEXT(analyzer=analyzer, phrase=True, field_boost=field_boost)
+    field.format = CJKPositions(field_boost=field_boost)
+    return field
 
 
 def make_schema() -> Schema:
@@ -31,8 +62,8 @@ def make_schema() -> Schema:
         key=ID(unique=True, stored=True),
         doc_type=ID(stored=True),
         doc_id=STORED(),
-        title=TEXT(analyzer=analyzer, phrase=True, field_boost=TITLE_BOOST),
-        body=TEXT(analyzer=analyzer, phrase=True),
+        title=_text_field(analyzer, TITLE_BOOST),
+        body=_text_field(analyzer),
         author=ID(),
         group=ID(),
         school=ID(),
@@ -313,10 +344,16 @@ def _open_or_create(path: str):
 
 
 class WhooshRebuild:
-    """A new index built beside the live one (`<path>.rebuild`), then swapped in by rename."""
+    """A new index built beside the live one (`<path>.rebuild`), then swapped in by rename.
 
-    def __init__(self, backend: WhooshBackend):
+    Documents go through a multi-process writer (`procs` segments at a time, no merge into one)
+    and are committed every CHECKPOINT_DOCS documents and at the end of each document type;
+    only committed work is recorded in the progress file, so an interrupted run resumes there.
+    """
+
+    def __init__(self, backend: WhooshBackend, procs: int | None = None):
         self.backend = backend
+        self.procs = procs if procs is not None else default_procs()
         self.path = backend.path + ".rebuild"
         self.progress_file = os.path.join(self.path, "rebuild-progress.json")
         if not (os.path.isdir(self.path) and os.path.exists(self.progress_file)):
@@ -327,6 +364,8 @@ class WhooshRebuild:
             self._save({})
         self.ix = whoosh_index.open_dir(self.path)
         self.writer = None
+        self.pending = 0
+        self.progress = self.done_upto()
 
     def _save(self, progress: dict) -> None:
         tmp = self.progress_file + ".tmp"
@@ -338,13 +377,27 @@ class WhooshRebuild:
         with open(self.progress_file) as fh:
             return json.load(fh)
 
-    def _writer(self):
+    def _writer(self, bulk: bool = True):
+        if self.writer is not None and bulk != self._bulk:
+            self._commit()
         if self.writer is None:
-            self.writer = self.ix.writer(limitmb=256)
+            self._bulk = bulk
+            if bulk and self.procs > 1:
+                self.writer = self.ix.writer(procs=self.procs, multisegment=True, limitmb=WRITER_MB // self.procs,
+                                             batchsize=BATCHSIZE)
+            else:
+                self.writer = self.ix.writer(limitmb=WRITER_MB)
         return self.writer
 
+    def _commit(self) -> None:
+        if self.writer is not None:
+            self.writer.commit(merge=False)  # segments stay as written; no rewrite of the big ones
+            self.writer = None
+        self.pending = 0
+        self._save(self.progress)
+
     def replace(self, docs: list[SearchDoc]) -> None:
-        w = self._writer()
+        w = self._writer(bulk=False)
         for doc in docs:
             w.update_document(**_fields(doc))
 
@@ -352,26 +405,20 @@ class WhooshRebuild:
         w = self._writer()
         for doc in docs:  # a fresh index, and uncommitted batches vanish on a crash: no duplicates
             w.add_document(**_fields(doc))
+        self.pending += len(docs)
 
     def remove(self, keys: Iterable[str]) -> None:
-        w = self._writer()
+        w = self._writer(bulk=False)
         for key in keys:
             w.delete_by_term("key", key)
 
-    def checkpoint(self, doc_type: str, last_id: int) -> None:
-        if self.writer is not None:
-            self.writer.commit(merge=False)  # one merge at the end, not one per batch
-            self.writer = None
-        progress = self.done_upto()
-        progress[doc_type] = last_id
-        self._save(progress)
+    def checkpoint(self, doc_type: str, last_id: int, final: bool = False) -> None:
+        self.progress[doc_type] = last_id
+        if final or self.pending >= CHECKPOINT_DOCS:
+            self._commit()
 
     def finish(self) -> None:
-        if self.writer is not None:
-            self.writer.commit(optimize=True)
-            self.writer = None
-        else:
-            self.ix.optimize()
+        self._commit()
         os.remove(self.progress_file)
         old = self.backend.path + ".old"
         if os.path.isdir(old):
@@ -380,3 +427,71 @@ class WhooshRebuild:
             os.rename(self.backend.path, old)
         os.rename(self.path, self.backend.path)
         shutil.rmtree(old, ignore_errors=True)
+
+
+def default_procs() -> int:
+    """Writer processes for a rebuild: SEARCH_REBUILD_PROCS, else one per core up to 2."""
+    raw = os.environ.get("SEARCH_REBUILD_PROCS", "")
+    if raw.strip().isdigit():
+        return max(1, int(raw))
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def _cache_missing_length_columns() -> None:
+    """Make Whoosh read a segment's field lengths once, not once per posting.
+
+    Whoosh asks for the field length of a document for every posting it writes (block
+    statistics) and for every document it scores (BM25F). Stock whoosh-reloaded reads one byte
+    from the column file each time and, for fields without lengths (ID fields), stats the disk
+    each time: a third of the indexing time. A finished segment's columns never change, so the
+    lengths (one byte per document) are read into memory once per segment reader.
+    """
+    from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3PerDocReader, _lenfield
+    from whoosh.columns import NumericColumn
+    from whoosh.util.numeric import byte_to_length
+
+    if getattr(W3PerDocReader, "_jy_patched", False):
+        return
+
+    def _cached_reader(self, fieldname, column):
+        try:
+            return self._readers[fieldname]
+        except KeyError:
+            reader = self.column_reader(fieldname, column) if self.has_column(fieldname) else None
+            self._readers[fieldname] = reader
+            return reader
+
+    def _lengths(self, fieldname):
+        cache = self.__dict__.setdefault("_jy_lengths", {})
+        if fieldname not in cache:
+            reader = self._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+            if reader is None:
+                cache[fieldname] = None
+            elif isinstance(reader, NumericColumn.Reader) and reader._fixedlen == 1:
+                raw = reader._dbfile.get(reader._basepos, reader._count) if reader._count else b""
+                cache[fieldname] = (raw, reader._default)
+            else:
+                cache[fieldname] = reader
+        return cache[fieldname]
+
+    def doc_field_length(self, docnum, fieldname, default=0):
+        if docnum > self._doccount:
+            raise IndexError("Asked for docnum %r of %d" % (docnum, self._doccount))
+        found = _lengths(self, fieldname)
+        if found is None:
+            return default
+        if isinstance(found, tuple):
+            raw, missing = found
+            lbyte = raw[docnum] if docnum < len(raw) else missing
+        else:
+            lbyte = found[docnum]
+        if lbyte:
+            return byte_to_length(lbyte)
+        return None
+
+    W3PerDocReader._cached_reader = _cached_reader
+    W3PerDocReader.doc_field_length = doc_field_length
+    W3PerDocReader._jy_patched = True
+
+
+_cache_missing_length_columns()
