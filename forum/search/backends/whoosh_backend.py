@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import threading
+from datetime import timezone
 from itertools import islice
 from typing import Iterable
 
@@ -26,6 +27,8 @@ from forum.search.backends.base import Filters, Hit, HitPage, SearchDoc
 
 TITLE_BOOST = 2.0
 COUNT_CAP = 1000
+BROAD_MATCHES = 5_000  # a query whose rarest term is in more documents is "broad"
+BROAD_CANDIDATES = 2_000  # … and ranks about this many of its newest matches
 CHECKPOINT_DOCS = 100_000  # a rebuild commits (and can resume) this often, and per document type
 WRITER_MB = 256  # indexing memory of a rebuild, shared by its writer processes
 BATCHSIZE = 500  # documents handed to a writer process at a time
@@ -71,6 +74,7 @@ def make_schema() -> Schema:
         tags=KEYWORD(commas=True, lowercase=True),
         container=ID(),
         created=NUMERIC(int, bits=64, sortable=True),  # signed: whoosh mis-ranges unsigned
+        month=ID(),  # YYYYMM of created (UTC): the recent window of broad queries
         stamp=STORED(),
     )
 
@@ -203,7 +207,7 @@ class WhooshBackend:
             for key in deletes:
                 writer.delete_by_term("key", key)
             for doc in upserts:
-                writer.update_document(**_fields(doc))
+                writer.update_document(**_fields_for(writer.schema, doc))
         except BaseException:
             writer.cancel()
             raise
@@ -242,14 +246,21 @@ class WhooshBackend:
             if restriction is None:
                 return HitPage(0)
             kwargs.update(restriction)
-        results = s.search(q, limit=offset + limit, **kwargs)
+        results = None
+        window = self._recent_window(s, query, offset + limit)
+        if window is not None:  # a broad query: rank only the matches of the latest months
+            results = s.search(wq.And([q, window]), limit=offset + limit, terms=False, **kwargs)
+            if results.scored_length() < offset + limit:
+                results = None  # too few readable matches there (narrow filters): search everything
+        if results is None:
+            results = s.search(q, limit=offset + limit, terms=False, **kwargs)
         hits = []
         scored = results.scored_length()
         for i in range(offset, min(offset + limit, scored)):
             stored = results.fields(i)
             hits.append(Hit(stored["doc_type"], int(stored["doc_id"]), float(results.score(i) or 0.0)))
-        if scored < offset + limit:
-            total = scored  # the heap never filled, so nothing was skipped: exact
+        if window is None and scored < offset + limit:
+            total, exact = scored, True  # the heap never filled, so nothing was skipped: exact
         else:
             # Not len(results): with block-quality skipping Whoosh recounts without the filter.
             # Exact up to COUNT_CAP (50 pages), like the PostgreSQL backend; broad queries stop there.
@@ -261,7 +272,47 @@ class WhooshBackend:
                 masked = kwargs["mask"]
                 ids = (d for d in ids if d not in masked)
             total = sum(1 for _ in islice(ids, COUNT_CAP))
-        return HitPage(total, hits)
+            exact = total < COUNT_CAP
+        return HitPage(total, hits, exact=exact)
+
+    def _recent_window(self, searcher, query: ParsedQuery, wanted: int) -> wq.Query | None:
+        """For a broad query, `month` terms covering about BROAD_CANDIDATES of its newest matches.
+
+        A query is broad when its rarest phrase term occurs in more than BROAD_MATCHES documents
+        (a one-character query can match half the site). Scoring every match costs ~5 µs each
+        (a second at a million documents), so such queries rank the matches of the latest
+        months only: for "newest" that gives exactly the same pages; for relevance it ranks
+        recent candidates, like the PostgreSQL backend. None: search everything.
+        """
+        reader = searcher.reader()
+        if "month" not in searcher.schema:
+            return None
+        estimate = min(min(reader.doc_frequency("title", t) + reader.doc_frequency("body", t) for t, _ in p.terms)
+                       for p in query.phrases)
+        if estimate <= BROAD_MATCHES:
+            return None
+        months = self._months(reader)
+        total_docs = max(1, reader.doc_count_all())
+        need = max(BROAD_CANDIDATES, 2 * wanted) * total_docs / estimate
+        picked, covered = [], 0
+        for month, freq in months:
+            picked.append(month)
+            covered += freq
+            if covered >= need:
+                break
+        if covered >= 0.8 * total_docs:
+            return None  # the window would be (nearly) everything
+        return wq.Or([wq.Term("month", m) for m in picked]) if len(picked) > 1 else wq.Term("month", picked[0])
+
+    def _months(self, reader) -> list[tuple[str, int]]:
+        """[(month, documents)] newest first, cached per reader."""
+        cache = self._local.__dict__.setdefault("months", {})
+        if cache.get("reader") is not reader:
+            cache.clear()
+            cache["reader"] = reader
+            cache["months"] = sorted(((t.decode("utf-8"), reader.doc_frequency("month", t))
+                                      for t in reader.lexicon("month")), reverse=True)
+        return cache["months"]
 
     def _visibility(self, searcher, allowed: frozenset[str]) -> dict | None:
         """`filter=` or `mask=` docnum sets for readable containers (None: nothing readable).
@@ -325,8 +376,25 @@ def _fields(doc: SearchDoc) -> dict:
         "tags": ",".join(doc.tags),
         "container": doc.container,
         "created": max(0, int(doc.created_at.timestamp())),
+        "month": month_of(doc),
         "stamp": doc.stamp,
     }
+
+
+def month_of(doc: SearchDoc) -> str:
+    """The `month` term of a document: YYYYMM of its UTC creation time."""
+    created = doc.created_at
+    if created.tzinfo is not None:
+        created = created.astimezone(timezone.utc)
+    return f"{created.year:04d}{created.month:02d}"
+
+
+def _fields_for(schema, doc: SearchDoc) -> dict:
+    """_fields() limited to the fields of an index (one built before `month` existed lacks it)."""
+    fields = _fields(doc)
+    if "month" not in schema:
+        fields.pop("month")
+    return fields
 
 
 def _inode(path: str) -> int | None:
@@ -399,7 +467,7 @@ class WhooshRebuild:
     def replace(self, docs: list[SearchDoc]) -> None:
         w = self._writer(bulk=False)
         for doc in docs:
-            w.update_document(**_fields(doc))
+            w.update_document(**_fields_for(w.schema, doc))
 
     def add(self, docs: list[SearchDoc]) -> None:
         w = self._writer()
