@@ -84,10 +84,14 @@ class Hit:
 
 @dataclass
 class HitPage:
-    """A page of hits and the number of matching documents."""
+    """A page of hits and the number of matching documents.
+
+    `exact` is False when the count stopped at the backends' cap (COUNT_CAP): "1,000+".
+    """
 
     total: int
     hits: list[Hit] = field(default_factory=list)
+    exact: bool = True
 
 
 class Backend(Protocol):

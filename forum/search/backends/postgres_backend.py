@@ -146,11 +146,12 @@ class PostgresBackend:
         with self.engine.connect() as conn:
             rows = conn.execute(stmt).all()
             if offset == 0 and len(rows) < limit:
-                total = len(rows)
+                total, exact = len(rows), True
             else:
                 capped = select(T.c.id).where(where).limit(COUNT_CAP).subquery()
                 total = conn.scalar(select(func.count()).select_from(capped)) or 0
-        return HitPage(total, [Hit(r.doc_type, r.doc_id, float(r.score or 0)) for r in rows])
+                exact = total < COUNT_CAP
+        return HitPage(total, [Hit(r.doc_type, r.doc_id, float(r.score or 0)) for r in rows], exact=exact)
 
 
 _COLUMNS = ("key", "doc_type", "doc_id", "container", "group_id", "school_id", "author_id", "category", "tags",
