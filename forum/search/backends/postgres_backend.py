@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from sqlalchemy import Engine, String, and_, any_, bindparam, delete, func, literal_column, select, text
+from sqlalchemy import Engine, String, and_, any_, bindparam, case, delete, func, literal_column, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -115,8 +115,6 @@ class PostgresBackend:
             return HitPage(0)
         if filters.containers is not None and not filters.containers:
             return HitPage(0)
-        if offset >= RANK_CANDIDATES:
-            return HitPage(0)
         q = text("CAST(:tsq AS tsquery)").bindparams(tsq=tsquery_text(query))
         conds = [T.c.tsv.op("@@")(q)]
         for col, value in ((T.c.doc_type, filters.doc_type), (T.c.group_id, filters.group_id),
@@ -138,10 +136,16 @@ class PostgresBackend:
         else:
             # Rank the newest RANK_CANDIDATES matches: exact for selective queries, and a bounded
             # cost (ts_rank reads every tsvector) for one-character queries matching half the site.
-            cand = (select(T.c.id, T.c.doc_type, T.c.doc_id, T.c.tsv).where(where)
-                    .order_by(T.c.created_at.desc()).limit(RANK_CANDIDATES).subquery())
-            score = func.ts_rank(cand.c.tsv, q)
-            stmt = select(cand.c.doc_type, cand.c.doc_id, score.label("score")).order_by(score.desc(), cand.c.id.desc())
+            # Deeper pages continue with the other matches, newest first: one fixed order for all pages.
+            newest = (select(T.c.id, T.c.doc_type, T.c.doc_id, T.c.tsv, T.c.created_at).where(where)
+                      .order_by(T.c.created_at.desc(), T.c.id.desc())
+                      .limit(max(RANK_CANDIDATES, offset + limit)).subquery())
+            rn = func.row_number().over(order_by=(newest.c.created_at.desc(), newest.c.id.desc()))
+            cand = select(newest.c.id, newest.c.doc_type, newest.c.doc_id, newest.c.tsv, rn.label("rn")).subquery()
+            ranked = cand.c.rn <= RANK_CANDIDATES
+            score = case((ranked, func.ts_rank(cand.c.tsv, q)), else_=literal_column("0.0"))
+            stmt = (select(cand.c.doc_type, cand.c.doc_id, score.label("score"))
+                    .order_by(case((ranked, 0), else_=1), score.desc(), cand.c.rn))
         stmt = stmt.limit(limit).offset(offset)
         with self.engine.connect() as conn:
             rows = conn.execute(stmt).all()
