@@ -29,8 +29,10 @@ TITLE_BOOST = 2.0
 COUNT_CAP = 1000
 BROAD_MATCHES = 5_000  # a query whose rarest term is in more documents is "broad"
 BROAD_CANDIDATES = 2_000  # … and ranks about this many of its newest matches
-CHECKPOINT_DOCS = 100_000  # a rebuild commits (and can resume) this often, and per document type
-WRITER_MB = 256  # indexing memory of a rebuild, shared by its writer processes
+WRITER_MB = int(os.environ.get("SEARCH_REBUILD_MB", "1024"))  # rebuild memory, shared by its writer processes
+# Whoosh budgets ~170 bytes per posting and a document has ~1.3 postings per character; a rebuild
+# commits before its writers' pools would spill to disk (a spilled pool costs 40 % more CPU).
+BYTES_PER_CHAR = 220
 BATCHSIZE = 500  # documents handed to a writer process at a time
 
 
@@ -415,8 +417,9 @@ class WhooshRebuild:
     """A new index built beside the live one (`<path>.rebuild`), then swapped in by rename.
 
     Documents go through a multi-process writer (`procs` segments at a time, no merge into one)
-    and are committed every CHECKPOINT_DOCS documents and at the end of each document type;
-    only committed work is recorded in the progress file, so an interrupted run resumes there.
+    and are committed whenever the writers' memory (WRITER_MB) would be full and at the end of
+    each document type; only committed work is recorded in the progress file, so an interrupted
+    run resumes there.
     """
 
     def __init__(self, backend: WhooshBackend, procs: int | None = None):
@@ -432,7 +435,7 @@ class WhooshRebuild:
             self._save({})
         self.ix = whoosh_index.open_dir(self.path)
         self.writer = None
-        self.pending = 0
+        self.pending = 0  # characters added since the last commit
         self.progress = self.done_upto()
 
     def _save(self, progress: dict) -> None:
@@ -473,7 +476,7 @@ class WhooshRebuild:
         w = self._writer()
         for doc in docs:  # a fresh index, and uncommitted batches vanish on a crash: no duplicates
             w.add_document(**_fields(doc))
-        self.pending += len(docs)
+            self.pending += len(doc.title) + len(doc.body)
 
     def remove(self, keys: Iterable[str]) -> None:
         w = self._writer(bulk=False)
@@ -482,7 +485,7 @@ class WhooshRebuild:
 
     def checkpoint(self, doc_type: str, last_id: int, final: bool = False) -> None:
         self.progress[doc_type] = last_id
-        if final or self.pending >= CHECKPOINT_DOCS:
+        if final or self.pending * BYTES_PER_CHAR >= 0.8 * WRITER_MB * 1_000_000:
             self._commit()
 
     def finish(self) -> None:
