@@ -1,13 +1,15 @@
 """The embedded backend: a Whoosh index on local disk (whoosh-reloaded)."""
 from __future__ import annotations
 
+import heapq
 import json
 import os
+from bisect import bisect_left
 import shutil
 import threading
 from datetime import timezone
 from itertools import islice
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
@@ -16,7 +18,7 @@ from pickle import dumps as _dumps
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.formats import Positions
 from whoosh.system import pack_uint as _pack_uint
-from whoosh.matching import NullMatcher
+from whoosh.matching import ListMatcher, NullMatcher, ReadTooFar
 from whoosh.query.spans import SpanWrappingMatcher
 from whoosh.util import make_binary_tree
 from whoosh.matching import IntersectionMatcher
@@ -242,40 +244,60 @@ class WhooshBackend:
         ]
         clauses.extend(_filter_clauses(filters))
         q: wq.Query = wq.And(clauses) if len(clauses) > 1 else clauses[0]
-        kwargs: dict = {"sortedby": "created", "reverse": True} if sort == "newest" else {}
         if filters.containers is not None:
             restriction = self._visibility(s, filters.containers)
             if restriction is None:
                 return HitPage(0)
-            kwargs.update(restriction)
-        results = None
+            if restriction:
+                kind, docs = restriction
+                # Not wq.Require: its skip_to_quality trips an assertion in whoosh's intersection.
+                q = wq.And([q, docs]) if kind == "filter" else wq.AndNot(q, docs)
         window = self._recent_window(s, query, offset + limit)
-        if window is not None:  # a broad query: rank only the matches of the latest months
-            results = s.search(wq.And([q, window]), limit=offset + limit, terms=False, **kwargs)
-            if results.scored_length() < offset + limit:
-                results = None  # too few readable matches there (narrow filters): search everything
-        if results is None:
-            results = s.search(q, limit=offset + limit, terms=False, **kwargs)
-        hits = []
-        scored = results.scored_length()
-        for i in range(offset, min(offset + limit, scored)):
-            stored = results.fields(i)
-            hits.append(Hit(stored["doc_type"], int(stored["doc_id"]), float(results.score(i) or 0.0)))
-        if window is None and scored < offset + limit:
-            total, exact = scored, True  # the heap never filled, so nothing was skipped: exact
+        page = self._page(s, q, window, sort, offset, limit)
+        if page is None:  # too few readable matches in the window (narrow filters): search everything
+            page = self._page(s, q, None, sort, offset, limit)
+        hits, counted = page
+        if counted is not None:
+            total, exact = counted, True  # every match was visited: exact
         else:
-            # Not len(results): with block-quality skipping Whoosh recounts without the filter.
             # Exact up to COUNT_CAP (50 pages), like the PostgreSQL backend; broad queries stop there.
-            ids = s.docs_for_query(q)
-            if "filter" in kwargs:
-                allowed = kwargs["filter"]
-                ids = (d for d in ids if d in allowed)
-            elif "mask" in kwargs:
-                masked = kwargs["mask"]
-                ids = (d for d in ids if d not in masked)
-            total = sum(1 for _ in islice(ids, COUNT_CAP))
+            total = sum(1 for _ in islice(_docnums(s, q), COUNT_CAP))
             exact = total < COUNT_CAP
         return HitPage(total, hits, exact=exact)
+
+    def _page(self, s, q: wq.Query, window: wq.Query | None, sort: str, offset: int,
+              limit: int) -> tuple[list[Hit], int | None] | None:
+        """(hits of the page, number of matches if every one was visited, else None).
+
+        None instead if `window` had too few matches for the page. Without a window (not a
+        broad query: at most ~BROAD_MATCHES matches) every match is visited once, which gives
+        the exact total in the same pass; with one, the caller counts (capped).
+        """
+        wanted = offset + limit
+        if window is not None:
+            q = wq.And([q, window])
+        if sort == "newest":
+            # Whoosh's sorted search takes `all_ids()`, which for an intersection builds the full
+            # sets of both sides; walk the matcher instead and keep the newest `wanted`.
+            matches = list(_created_docnums(s, q))
+            if window is not None and len(matches) < wanted:
+                return None
+            newest = heapq.nlargest(wanted, matches)
+            docs = [(d, 0.0) for _c, d in newest[offset:]]
+            counted = None if window is not None else len(matches)
+        else:
+            # optimize=False: no block-quality skipping, so the collector counts every match.
+            results = s.search(q, limit=wanted, terms=False, optimize=window is not None)
+            scored = results.scored_length()
+            if window is not None and scored < wanted:
+                return None
+            docs = [(results.docnum(i), float(results.score(i) or 0.0)) for i in range(offset, min(wanted, scored))]
+            counted = None if window is not None else len(results)
+        hits = []
+        for docnum, score in docs:
+            stored = s.stored_fields(docnum)
+            hits.append(Hit(stored["doc_type"], int(stored["doc_id"]), score))
+        return hits, counted
 
     def _recent_window(self, searcher, query: ParsedQuery, wanted: int) -> wq.Query | None:
         """For a broad query, `month` terms covering about BROAD_CANDIDATES of its newest matches.
@@ -316,38 +338,121 @@ class WhooshBackend:
                                       for t in reader.lexicon("month")), reverse=True)
         return cache["months"]
 
-    def _visibility(self, searcher, allowed: frozenset[str]) -> dict | None:
-        """`filter=` or `mask=` docnum sets for readable containers (None: nothing readable).
+    def _visibility(self, searcher, allowed: frozenset[str]) -> tuple[str, "SegmentDocs"] | dict | None:
+        """("filter" | "mask", docs) for the readable containers; {}: all readable; None: nothing.
 
-        The sets are cached per reader and reader's container set, so most requests only look
-        them up; a write to the index opens a new reader and starts a new cache.
+        The restriction is part of the index query (`And` / `AndNot` with the documents of the
+        granted or the denied containers, whichever are fewer), so totals and pages agree. Each
+        segment's documents per container set are cached by segment id: segments never change,
+        so a commit of the indexer only costs the new (small) segment, not the whole index.
         """
         reader = searcher.reader()
         cache = self._local.__dict__.setdefault("vis", {})  # per thread, like the searcher
         if cache.get("reader") is not reader:
-            cache.clear()
             cache["reader"] = reader
             cache["present"] = frozenset(t.decode("utf-8") for t in reader.lexicon("container"))
-        granted = cache["present"] & allowed
+        present = cache["present"]
+        granted = present & allowed
         if not granted:
             return None
-        denied = cache["present"] - allowed
+        denied = present - allowed
         if not denied:
             return {}
-        key = (granted, denied)
-        hit = cache.get(key)
-        if hit is None:
-            if len(granted) <= len(denied):
-                terms, kind = sorted(granted), "filter"
-            else:
-                terms, kind = sorted(denied), "mask"
-            docs = set(searcher.docs_for_query(wq.Or([wq.Term("container", c) for c in terms])))
-            hit = {kind: docs}
-            if len(cache) > 64:
-                for k in [k for k in cache if isinstance(k, tuple)][:32]:
-                    cache.pop(k, None)
-            cache[key] = hit
-        return hit
+        if len(granted) <= len(denied):
+            return "filter", SegmentDocs(self, tuple(sorted(granted)))
+        return "mask", SegmentDocs(self, tuple(sorted(denied)))
+
+    def segment_docs(self, searcher, containers: tuple[str, ...]) -> list[int]:
+        """Sorted segment-local docnums of `containers` in a leaf searcher's segment (cached)."""
+        reader = searcher.reader()
+        segment = getattr(reader, "segment", None)
+        if segment is None:
+            return []
+        cache = self._local.__dict__.setdefault("segdocs", {})
+        key = (segment().segment_id(), containers)
+        docs = cache.get(key)
+        if docs is None:
+            docs = sorted(searcher.docs_for_query(wq.Or([wq.Term("container", c) for c in containers])))
+            if len(cache) > 256:
+                cache.clear()
+            cache[key] = docs
+        return docs
+
+
+class SegmentDocs(wq.Query):
+    """The documents of some containers, per segment (the visibility clause of a search)."""
+
+    def __init__(self, backend: "WhooshBackend", containers: tuple[str, ...]):
+        self.backend = backend
+        self.containers = containers
+
+    def __eq__(self, other):
+        return isinstance(other, SegmentDocs) and self.containers == other.containers
+
+    def __hash__(self):
+        return hash(self.containers)
+
+    def __repr__(self):
+        return f"SegmentDocs({len(self.containers)} containers)"
+
+    def estimate_size(self, ixreader):
+        return ixreader.doc_count_all()
+
+    def matcher(self, searcher, context=None):
+        docs = self.backend.segment_docs(searcher, self.containers)
+        return _SortedIdsMatcher(docs) if docs else NullMatcher()
+
+
+class _SortedIdsMatcher(ListMatcher):
+    """A ListMatcher that adds nothing to the score and whose skip_to bisects (the lists hold
+    up to a segment's documents)."""
+
+    def weight(self):
+        return 0.0
+
+    def score(self):
+        return 0.0
+
+    def supports_block_quality(self):
+        return False
+
+    def skip_to(self, id):
+        if not self.is_active():
+            raise ReadTooFar
+        if id > self._ids[self._i]:
+            self._i = bisect_left(self._ids, id, self._i)
+
+
+def _docnums(searcher, q: wq.Query) -> Iterator[int]:
+    """Matching docnums, walking the matcher (not `all_ids()`, which materialises intersections)."""
+    from whoosh.query.qcore import TermNotFound
+
+    for sub, offset in searcher.leaf_searchers():
+        try:
+            m = q.matcher(sub, sub.boolean_context())
+        except TermNotFound:
+            continue
+        while m.is_active():
+            yield offset + m.id()
+            m.next()
+
+
+def _created_docnums(searcher, q: wq.Query) -> Iterator[tuple[int, int]]:
+    """(created, docnum) of every match."""
+    from whoosh.query.qcore import TermNotFound
+
+    for sub, offset in searcher.leaf_searchers():
+        try:
+            m = q.matcher(sub, sub.boolean_context())
+        except TermNotFound:
+            continue
+        if not m.is_active():
+            continue
+        created = sub.reader().column_reader("created")
+        while m.is_active():
+            d = m.id()
+            yield created[d], offset + d
+            m.next()
 
 
 def _filter_clauses(filters: Filters) -> list[wq.Query]:
