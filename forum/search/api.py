@@ -11,7 +11,7 @@ from forum.search import service
 
 @api_bp.get("/search")
 def search():
-    """`{"total", "results": [{"type", "id", "title", "snippet", "url"}]}` for `q`, `type`, `group`, `page`."""
+    """`{"total", "total_exact", "results": [{"type", "id", "title", "snippet", "url"}]}` for `q`, `type`, `group`, `page`."""
     user = api_user()
     try:
         req = service.parse_request(request.args)
@@ -22,6 +22,7 @@ def search():
     page = service.run(user, req)
     return jsonify({
         "total": page.total,
+        "total_exact": page.total_exact,
         "page": req.page,
         "results": [
             {"type": r.doc_type, "id": r.doc_id, "title": r.title, "snippet": str(r.snippet), "url": r.url,

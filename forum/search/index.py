@@ -212,13 +212,17 @@ def rebuild(app: Flask, session: Session, progress: Callable[[int], None] | None
     done = target.done_upto()
     written = 0
     for doc_type in DOC_TYPES:
+        last_id = None
         for batch in documents.iter_docs(session, doc_type, after_id=done.get(doc_type, 0), batch=1000):
             target.add(list(batch))
             target.checkpoint(doc_type, batch.last_id)
+            last_id = batch.last_id
             faults.point("rebuild.checkpoint")
             written += len(batch)
             if progress:
                 progress(batch.rows)
+        if last_id is not None:
+            target.checkpoint(doc_type, last_id, final=True)  # each finished type is durable
     ctx = lock() if lock else _null()
     with ctx:
         _replay_journal(app, session, target)

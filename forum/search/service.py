@@ -82,6 +82,7 @@ class ResultPage:
     query: ParsedQuery
     total: int = 0
     results: list[Result] = field(default_factory=list)
+    total_exact: bool = True  # False: `total` is a lower bound (the count stops at 1,000)
 
     @property
     def pages(self) -> int:
@@ -218,6 +219,7 @@ def run(user, req: SearchRequest) -> ResultPage:
             continue
         page.results.append(present(row, hit.doc_type, query))
     page.total = max(len(page.results), hits.total - hidden)
+    page.total_exact = hits.exact
     return page
 
 

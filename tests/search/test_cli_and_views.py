@@ -137,3 +137,23 @@ def test_search_page_filters_render(client, some_content):
     html = resp.get_data(as_text=True)
     results = html.split("search-results", 1)[-1]
     assert "<b>书法</b>课4" in results and "社团" not in results
+
+
+def test_capped_totals_say_so(app, client, world, monkeypatch):
+    """Beyond the count cap the page and the API say "more than N", never a made-up exact number."""
+    from forum.search.backends import postgres_backend, whoosh_backend
+
+    for i in range(22):
+        make_entry(world["public"].blog, world["member"], title=f"古筝{i}", body="古筝合奏")
+    exact = client.get("/api/v1/search?q=古筝").get_json()
+    assert exact["total"] == 22 and exact["total_exact"] is True
+    assert "共找到 22 条结果" in client.get("/search?q=古筝").get_data(as_text=True)
+    monkeypatch.setattr(whoosh_backend, "COUNT_CAP", 21)
+    monkeypatch.setattr(postgres_backend, "COUNT_CAP", 21)
+    # Whoosh counts every match of a selective query exactly; only broad (windowed) ones are capped.
+    from whoosh import query as wq
+
+    monkeypatch.setattr(whoosh_backend.WhooshBackend, "_recent_window", lambda self, s, q, wanted: wq.Every())
+    capped = client.get("/api/v1/search?q=古筝").get_json()
+    assert capped["total"] == 21 and capped["total_exact"] is False and len(capped["results"]) == 20
+    assert "找到 21 多条结果" in client.get("/search?q=古筝").get_data(as_text=True)

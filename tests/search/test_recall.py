@@ -78,3 +78,15 @@ def test_newest_sort_and_pagination(app, corpus_docs):
     assert len(first.hits) == 5 and first.total == second.total
     ids = [h.doc_id for h in first.hits + second.hits]
     assert ids == sorted(ids, reverse=True)
+
+
+def test_deep_relevance_pages_are_not_empty(app, corpus_docs, monkeypatch):
+    """Pages beyond the ranked candidates still list hits (every page up to the cap works)."""
+    from forum.search.backends import postgres_backend
+
+    monkeypatch.setattr(postgres_backend, "RANK_CANDIDATES", 3)
+    q = parse_query("教")
+    total = index.search(app, q, Filters(), "relevance", 0, 10_000).total
+    pages = [index.search(app, q, Filters(), "relevance", off, 5) for off in range(0, total, 5)]
+    ids = [h.doc_id for p in pages for h in p.hits]
+    assert total > 10 and len(ids) == total and len(set(ids)) == total

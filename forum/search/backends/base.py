@@ -84,10 +84,14 @@ class Hit:
 
 @dataclass
 class HitPage:
-    """A page of hits and the number of matching documents."""
+    """A page of hits and the number of matching documents.
+
+    `exact` is False when the count stopped at the backends' cap (COUNT_CAP): "1,000+".
+    """
 
     total: int
     hits: list[Hit] = field(default_factory=list)
+    exact: bool = True
 
 
 class Backend(Protocol):
@@ -123,8 +127,8 @@ class RebuildTarget(Protocol):
     def add(self, docs: list[SearchDoc]) -> None:
         """Write a batch of documents."""
 
-    def checkpoint(self, doc_type: str, last_id: int) -> None:
-        """Make what was added durable and remember how far the build got."""
+    def checkpoint(self, doc_type: str, last_id: int, final: bool = False) -> None:
+        """Remember how far the build got; durable at least when `final` (a type is done)."""
 
     def finish(self, keys_written: set[str] | None = None) -> None:
         """Replace the live index with the new one."""

@@ -1,7 +1,10 @@
-"""The embedded backend: a Whoosh index on local disk (whoosh-reloaded)."""
+"""The embedded backend: a Whoosh index on local disk (whoosh-reloaded).
+
+Schema and documents: whoosh_schema; queries: whoosh_queries; rebuild: whoosh_rebuild.
+"""
 from __future__ import annotations
 
-import json
+import heapq
 import os
 import shutil
 import threading
@@ -10,117 +13,18 @@ from typing import Iterable
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
-from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
-from whoosh.matching import NullMatcher
-from whoosh.query.spans import SpanWrappingMatcher
-from whoosh.util import make_binary_tree
-from whoosh.matching import IntersectionMatcher
-from whoosh.query.spans import Span
 
-from forum.search.analyzer import ParsedQuery, Phrase, whoosh_analyzer
+from forum.search.analyzer import ParsedQuery
 from forum.search.backends.base import Filters, Hit, HitPage, SearchDoc
+from forum.search.backends.whoosh_queries import (  # noqa: F401  (ExactPhrase: re-exported)
+    ExactPhrase, SegmentDocs, created_docnums, docnums, filter_clauses, phrase_query)
+from forum.search.backends.whoosh_rebuild import WhooshRebuild  # noqa: F401  (re-exported)
+from forum.search.backends.whoosh_schema import (  # noqa: F401  (CJKPositions: pickled schemas)
+    TITLE_BOOST, CJKPositions, fields_for, make_schema)
 
-TITLE_BOOST = 2.0
 COUNT_CAP = 1000
-
-
-def make_schema() -> Schema:
-    """The fields of the Whoosh index."""
-    analyzer = whoosh_analyzer()
-    return Schema(
-        key=ID(unique=True, stored=True),
-        doc_type=ID(stored=True),
-        doc_id=STORED(),
-        title=TEXT(analyzer=analyzer, phrase=True, field_boost=TITLE_BOOST),
-        body=TEXT(analyzer=analyzer, phrase=True),
-        author=ID(),
-        group=ID(),
-        school=ID(),
-        category=ID(),
-        tags=KEYWORD(commas=True, lowercase=True),
-        container=ID(),
-        created=NUMERIC(int, bits=64, sortable=True),  # signed: whoosh mis-ranges unsigned
-        stamp=STORED(),
-    )
-
-
-class ExactPhrase(wq.Query):
-    """Documents where every term occurs at its exact offset from the first one."""
-
-    def __init__(self, fieldname: str, terms: tuple[tuple[str, int], ...], boost: float = 1.0):
-        self.fieldname = fieldname
-        self.pterms = terms
-        self.boost = boost
-
-    def __eq__(self, other):
-        return (isinstance(other, ExactPhrase) and self.fieldname == other.fieldname
-                and self.pterms == other.pterms)
-
-    def __hash__(self):
-        return hash((self.fieldname, self.pterms))
-
-    def __repr__(self):
-        return f"ExactPhrase({self.fieldname!r}, {self.pterms!r})"
-
-    def has_terms(self):
-        return True
-
-    def terms(self, phrases=False):
-        for word, _ in self.pterms:
-            yield self.fieldname, word
-
-    def _and_query(self):
-        return wq.And([wq.Term(self.fieldname, w) for w, _ in self.pterms])
-
-    def estimate_size(self, ixreader):
-        return self._and_query().estimate_size(ixreader)
-
-    def estimate_min_size(self, ixreader):
-        return self._and_query().estimate_min_size(ixreader)
-
-    def matcher(self, searcher, context=None):
-        reader = searcher.reader()
-        for word, _ in self.pterms:
-            if (self.fieldname, word) not in reader:
-                return NullMatcher()
-        ms = [wq.Term(self.fieldname, w, boost=self.boost).matcher(searcher, context) for w, _ in self.pterms]
-        offsets = [off for _, off in self.pterms]
-        return ExactPhraseMatcher(ms, offsets)
-
-
-class ExactPhraseMatcher(SpanWrappingMatcher):
-    """Intersects the terms' postings, then keeps documents where the offsets line up."""
-
-    def __init__(self, ms, offsets):
-        self.ms = ms
-        self.offsets = offsets
-        child = make_binary_tree(IntersectionMatcher, ms) if len(ms) > 1 else ms[0]
-        super().__init__(child)
-
-    def copy(self):
-        return self.__class__([m.copy() for m in self.ms], self.offsets)
-
-    def supports_block_quality(self):
-        # Skipping by block quality would land on documents without checking the offsets.
-        return False
-
-    def replace(self, minquality=0):
-        return self if self.is_active() else NullMatcher()
-
-    def _get_spans(self):
-        if len(self.ms) == 1:
-            return self.ms[0].spans()
-        first = [s.start for s in self.ms[0].spans()]
-        rest = [({s.start for s in m.spans()}, off) for m, off in zip(self.ms[1:], self.offsets[1:])]
-        last = self.offsets[-1]
-        return [Span(p, p + last) for p in first if all(p + off in s for s, off in rest)]
-
-
-def phrase_query(fieldname: str, phrase: Phrase, boost: float = 1.0) -> wq.Query:
-    """A Whoosh query for one phrase in one field."""
-    if len(phrase.terms) == 1:
-        return wq.Term(fieldname, phrase.terms[0][0], boost=boost)
-    return ExactPhrase(fieldname, phrase.terms, boost=boost)
+BROAD_MATCHES = 5_000  # a query whose rarest term is in more documents is "broad"
+BROAD_CANDIDATES = 2_000  # … and ranks about this many of its newest matches
 
 
 class WhooshBackend:
@@ -172,7 +76,7 @@ class WhooshBackend:
             for key in deletes:
                 writer.delete_by_term("key", key)
             for doc in upserts:
-                writer.update_document(**_fields(doc))
+                writer.update_document(**fields_for(writer.schema, doc))
         except BaseException:
             writer.cancel()
             raise
@@ -203,99 +107,141 @@ class WhooshBackend:
         clauses: list[wq.Query] = [
             wq.Or([phrase_query("title", p, TITLE_BOOST), phrase_query("body", p)]) for p in query.phrases
         ]
-        clauses.extend(_filter_clauses(filters))
+        clauses.extend(filter_clauses(filters))
         q: wq.Query = wq.And(clauses) if len(clauses) > 1 else clauses[0]
-        kwargs: dict = {"sortedby": "created", "reverse": True} if sort == "newest" else {}
         if filters.containers is not None:
             restriction = self._visibility(s, filters.containers)
             if restriction is None:
                 return HitPage(0)
-            kwargs.update(restriction)
-        results = s.search(q, limit=offset + limit, **kwargs)
-        hits = []
-        scored = results.scored_length()
-        for i in range(offset, min(offset + limit, scored)):
-            stored = results.fields(i)
-            hits.append(Hit(stored["doc_type"], int(stored["doc_id"]), float(results.score(i) or 0.0)))
-        if scored < offset + limit:
-            total = scored  # the heap never filled, so nothing was skipped: exact
+            if restriction:
+                kind, docs = restriction
+                # Not wq.Require: its skip_to_quality trips an assertion in whoosh's intersection.
+                q = wq.And([q, docs]) if kind == "filter" else wq.AndNot(q, docs)
+        window = self._recent_window(s, query, offset + limit)
+        page = self._page(s, q, window, sort, offset, limit)
+        if page is None:  # too few readable matches in the window (narrow filters): search everything
+            page = self._page(s, q, None, sort, offset, limit)
+        hits, counted = page
+        if counted is not None:
+            total, exact = counted, True  # every match was visited: exact
         else:
-            # Not len(results): with block-quality skipping Whoosh recounts without the filter.
             # Exact up to COUNT_CAP (50 pages), like the PostgreSQL backend; broad queries stop there.
-            ids = s.docs_for_query(q)
-            if "filter" in kwargs:
-                allowed = kwargs["filter"]
-                ids = (d for d in ids if d in allowed)
-            elif "mask" in kwargs:
-                masked = kwargs["mask"]
-                ids = (d for d in ids if d not in masked)
-            total = sum(1 for _ in islice(ids, COUNT_CAP))
-        return HitPage(total, hits)
+            total = sum(1 for _ in islice(docnums(s, q), COUNT_CAP))
+            exact = total < COUNT_CAP
+        return HitPage(total, hits, exact=exact)
 
-    def _visibility(self, searcher, allowed: frozenset[str]) -> dict | None:
-        """`filter=` or `mask=` docnum sets for readable containers (None: nothing readable).
+    def _page(self, s, q: wq.Query, window: wq.Query | None, sort: str, offset: int,
+              limit: int) -> tuple[list[Hit], int | None] | None:
+        """(hits of the page, number of matches if every one was visited, else None).
 
-        The sets are cached per reader and reader's container set, so most requests only look
-        them up; a write to the index opens a new reader and starts a new cache.
+        None instead if `window` had too few matches for the page. Without a window (not a
+        broad query: at most ~BROAD_MATCHES matches) every match is visited once, which gives
+        the exact total in the same pass; with one, the caller counts (capped).
+        """
+        wanted = offset + limit
+        if window is not None:
+            q = wq.And([q, window])
+        if sort == "newest":
+            # Whoosh's sorted search takes `all_ids()`, which for an intersection builds the full
+            # sets of both sides; walk the matcher instead and keep the newest `wanted`.
+            matches = list(created_docnums(s, q))
+            if window is not None and len(matches) < wanted:
+                return None
+            newest = heapq.nlargest(wanted, matches)
+            docs = [(d, 0.0) for _c, d in newest[offset:]]
+            counted = None if window is not None else len(matches)
+        else:
+            # optimize=False: no block-quality skipping, so the collector counts every match.
+            results = s.search(q, limit=wanted, terms=False, optimize=window is not None)
+            scored = results.scored_length()
+            if window is not None and scored < wanted:
+                return None
+            docs = [(results.docnum(i), float(results.score(i) or 0.0)) for i in range(offset, min(wanted, scored))]
+            counted = None if window is not None else len(results)
+        hits = []
+        for docnum, score in docs:
+            stored = s.stored_fields(docnum)
+            hits.append(Hit(stored["doc_type"], int(stored["doc_id"]), score))
+        return hits, counted
+
+    def _recent_window(self, searcher, query: ParsedQuery, wanted: int) -> wq.Query | None:
+        """For a broad query, `month` terms covering about BROAD_CANDIDATES of its newest matches.
+
+        A query is broad when its rarest phrase term occurs in more than BROAD_MATCHES documents
+        (a one-character query can match half the site). Scoring every match costs ~5 µs each
+        (a second at a million documents), so such queries rank the matches of the latest
+        months only: for "newest" that gives exactly the same pages; for relevance it ranks
+        recent candidates, like the PostgreSQL backend. None: search everything.
+        """
+        reader = searcher.reader()
+        if "month" not in searcher.schema:
+            return None
+        estimate = min(min(reader.doc_frequency("title", t) + reader.doc_frequency("body", t) for t, _ in p.terms)
+                       for p in query.phrases)
+        if estimate <= BROAD_MATCHES:
+            return None
+        months = self._months(reader)
+        total_docs = max(1, reader.doc_count_all())
+        need = max(BROAD_CANDIDATES, 2 * wanted) * total_docs / estimate
+        picked, covered = [], 0
+        for month, freq in months:
+            picked.append(month)
+            covered += freq
+            if covered >= need:
+                break
+        if covered >= 0.8 * total_docs:
+            return None  # the window would be (nearly) everything
+        return wq.Or([wq.Term("month", m) for m in picked]) if len(picked) > 1 else wq.Term("month", picked[0])
+
+    def _months(self, reader) -> list[tuple[str, int]]:
+        """[(month, documents)] newest first, cached per reader."""
+        cache = self._local.__dict__.setdefault("months", {})
+        if cache.get("reader") is not reader:
+            cache.clear()
+            cache["reader"] = reader
+            cache["months"] = sorted(((t.decode("utf-8"), reader.doc_frequency("month", t))
+                                      for t in reader.lexicon("month")), reverse=True)
+        return cache["months"]
+
+    def _visibility(self, searcher, allowed: frozenset[str]) -> tuple[str, "SegmentDocs"] | dict | None:
+        """("filter" | "mask", docs) for the readable containers; {}: all readable; None: nothing.
+
+        The restriction is part of the index query (`And` / `AndNot` with the documents of the
+        granted or the denied containers, whichever are fewer), so totals and pages agree. Each
+        segment's documents per container set are cached by segment id: segments never change,
+        so a commit of the indexer only costs the new (small) segment, not the whole index.
         """
         reader = searcher.reader()
         cache = self._local.__dict__.setdefault("vis", {})  # per thread, like the searcher
         if cache.get("reader") is not reader:
-            cache.clear()
             cache["reader"] = reader
             cache["present"] = frozenset(t.decode("utf-8") for t in reader.lexicon("container"))
-        granted = cache["present"] & allowed
+        present = cache["present"]
+        granted = present & allowed
         if not granted:
             return None
-        denied = cache["present"] - allowed
+        denied = present - allowed
         if not denied:
             return {}
-        key = (granted, denied)
-        hit = cache.get(key)
-        if hit is None:
-            if len(granted) <= len(denied):
-                terms, kind = sorted(granted), "filter"
-            else:
-                terms, kind = sorted(denied), "mask"
-            docs = set(searcher.docs_for_query(wq.Or([wq.Term("container", c) for c in terms])))
-            hit = {kind: docs}
-            if len(cache) > 64:
-                for k in [k for k in cache if isinstance(k, tuple)][:32]:
-                    cache.pop(k, None)
-            cache[key] = hit
-        return hit
+        if len(granted) <= len(denied):
+            return "filter", SegmentDocs(self, tuple(sorted(granted)))
+        return "mask", SegmentDocs(self, tuple(sorted(denied)))
 
-
-def _filter_clauses(filters: Filters) -> list[wq.Query]:
-    out: list[wq.Query] = []
-    for name, value in (("doc_type", filters.doc_type), ("group", filters.group_id),
-                        ("school", filters.school_id), ("author", filters.author_id),
-                        ("category", filters.category)):
-        if value is not None and value != "":
-            out.append(wq.Term(name, str(value)))
-    if filters.since is not None or filters.until is not None:
-        start = int(filters.since.timestamp()) if filters.since else None
-        end = int(filters.until.timestamp()) if filters.until else None
-        out.append(wq.NumericRange("created", start, end))
-    return out
-
-
-def _fields(doc: SearchDoc) -> dict:
-    return {
-        "key": doc.key,
-        "doc_type": doc.doc_type,
-        "doc_id": doc.doc_id,
-        "title": doc.title,
-        "body": doc.body,
-        "author": str(doc.author_id),
-        "group": str(doc.group_id or 0),
-        "school": str(doc.school_id or 0),
-        "category": doc.category or "",
-        "tags": ",".join(doc.tags),
-        "container": doc.container,
-        "created": max(0, int(doc.created_at.timestamp())),
-        "stamp": doc.stamp,
-    }
+    def segment_docs(self, searcher, containers: tuple[str, ...]) -> list[int]:
+        """Sorted segment-local docnums of `containers` in a leaf searcher's segment (cached)."""
+        reader = searcher.reader()
+        segment = getattr(reader, "segment", None)
+        if segment is None:
+            return []
+        cache = self._local.__dict__.setdefault("segdocs", {})
+        key = (segment().segment_id(), containers)
+        docs = cache.get(key)
+        if docs is None:
+            docs = sorted(searcher.docs_for_query(wq.Or([wq.Term("container", c) for c in containers])))
+            if len(cache) > 256:
+                cache.clear()
+            cache[key] = docs
+        return docs
 
 
 def _inode(path: str) -> int | None:
@@ -310,73 +256,3 @@ def _open_or_create(path: str):
         return whoosh_index.open_dir(path)
     os.makedirs(path, exist_ok=True)
     return whoosh_index.create_in(path, make_schema())
-
-
-class WhooshRebuild:
-    """A new index built beside the live one (`<path>.rebuild`), then swapped in by rename."""
-
-    def __init__(self, backend: WhooshBackend):
-        self.backend = backend
-        self.path = backend.path + ".rebuild"
-        self.progress_file = os.path.join(self.path, "rebuild-progress.json")
-        if not (os.path.isdir(self.path) and os.path.exists(self.progress_file)):
-            if os.path.isdir(self.path):
-                shutil.rmtree(self.path)
-            os.makedirs(self.path)
-            whoosh_index.create_in(self.path, make_schema())
-            self._save({})
-        self.ix = whoosh_index.open_dir(self.path)
-        self.writer = None
-
-    def _save(self, progress: dict) -> None:
-        tmp = self.progress_file + ".tmp"
-        with open(tmp, "w") as fh:
-            json.dump(progress, fh)
-        os.replace(tmp, self.progress_file)
-
-    def done_upto(self) -> dict[str, int]:
-        with open(self.progress_file) as fh:
-            return json.load(fh)
-
-    def _writer(self):
-        if self.writer is None:
-            self.writer = self.ix.writer(limitmb=256)
-        return self.writer
-
-    def replace(self, docs: list[SearchDoc]) -> None:
-        w = self._writer()
-        for doc in docs:
-            w.update_document(**_fields(doc))
-
-    def add(self, docs: list[SearchDoc]) -> None:
-        w = self._writer()
-        for doc in docs:  # a fresh index, and uncommitted batches vanish on a crash: no duplicates
-            w.add_document(**_fields(doc))
-
-    def remove(self, keys: Iterable[str]) -> None:
-        w = self._writer()
-        for key in keys:
-            w.delete_by_term("key", key)
-
-    def checkpoint(self, doc_type: str, last_id: int) -> None:
-        if self.writer is not None:
-            self.writer.commit(merge=False)  # one merge at the end, not one per batch
-            self.writer = None
-        progress = self.done_upto()
-        progress[doc_type] = last_id
-        self._save(progress)
-
-    def finish(self) -> None:
-        if self.writer is not None:
-            self.writer.commit(optimize=True)
-            self.writer = None
-        else:
-            self.ix.optimize()
-        os.remove(self.progress_file)
-        old = self.backend.path + ".old"
-        if os.path.isdir(old):
-            shutil.rmtree(old)
-        if os.path.isdir(self.backend.path):
-            os.rename(self.backend.path, old)
-        os.rename(self.path, self.backend.path)
-        shutil.rmtree(old, ignore_errors=True)

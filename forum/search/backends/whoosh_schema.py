@@ -1,0 +1,155 @@
+"""The Whoosh index's schema and documents, and the speed-ups its writer and scorer need."""
+from __future__ import annotations
+
+from datetime import timezone
+from pickle import dumps as _dumps
+
+from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.formats import Positions
+from whoosh.system import pack_uint as _pack_uint
+
+from forum.search.analyzer import CJKTokenizer, term_positions, whoosh_analyzer
+from forum.search.backends.base import SearchDoc
+
+TITLE_BOOST = 2.0
+
+
+class CJKPositions(Positions):
+    """Whoosh's Positions format, fed straight from the analyzer's term positions.
+
+    Same bytes as `Positions` (so readers decode it unchanged); it only skips the Token
+    objects and the per-token bookkeeping of the generic path, the hot loop of indexing.
+    """
+
+    def word_values(self, value, analyzer, **kwargs):
+        if not isinstance(analyzer, CJKTokenizer):
+            yield from super().word_values(value, analyzer, **kwargs)
+            return
+        fb = self.field_boost
+        for term, poslist in term_positions(value).items():
+            deltas = [poslist[0]]
+            deltas.extend(b - a for a, b in zip(poslist, poslist[1:]))
+            yield term, len(poslist), len(poslist) * fb, _pack_uint(len(deltas)) + _dumps(deltas, 2)
+
+
+def _text_field(analyzer, field_boost: float = 1.0) -> TEXT:
+    field = TEXT(analyzer=analyzer, phrase=True, field_boost=field_boost)
+    field.format = CJKPositions(field_boost=field_boost)
+    return field
+
+
+def make_schema() -> Schema:
+    """The fields of the Whoosh index."""
+    analyzer = whoosh_analyzer()
+    return Schema(
+        key=ID(unique=True, stored=True),
+        doc_type=ID(stored=True),
+        doc_id=STORED(),
+        title=_text_field(analyzer, TITLE_BOOST),
+        body=_text_field(analyzer),
+        author=ID(),
+        group=ID(),
+        school=ID(),
+        category=ID(),
+        tags=KEYWORD(commas=True, lowercase=True),
+        container=ID(),
+        created=NUMERIC(int, bits=64, sortable=True),  # signed: whoosh mis-ranges unsigned
+        month=ID(),  # YYYYMM of created (UTC): the recent window of broad queries
+        stamp=STORED(),
+    )
+
+
+def fields_of(doc: SearchDoc) -> dict:
+    """The stored and indexed fields of a document."""
+    return {
+        "key": doc.key,
+        "doc_type": doc.doc_type,
+        "doc_id": doc.doc_id,
+        "title": doc.title,
+        "body": doc.body,
+        "author": str(doc.author_id),
+        "group": str(doc.group_id or 0),
+        "school": str(doc.school_id or 0),
+        "category": doc.category or "",
+        "tags": ",".join(doc.tags),
+        "container": doc.container,
+        "created": max(0, int(doc.created_at.timestamp())),
+        "month": month_of(doc),
+        "stamp": doc.stamp,
+    }
+
+
+def month_of(doc: SearchDoc) -> str:
+    """The `month` term of a document: YYYYMM of its UTC creation time."""
+    created = doc.created_at
+    if created.tzinfo is not None:
+        created = created.astimezone(timezone.utc)
+    return f"{created.year:04d}{created.month:02d}"
+
+
+def fields_for(schema, doc: SearchDoc) -> dict:
+    """fields_of() limited to the fields of an index (one built before `month` existed lacks it)."""
+    fields = fields_of(doc)
+    if "month" not in schema:
+        fields.pop("month")
+    return fields
+
+
+def _cache_missing_length_columns() -> None:
+    """Make Whoosh read a segment's field lengths once, not once per posting.
+
+    Whoosh asks for the field length of a document for every posting it writes (block
+    statistics) and for every document it scores (BM25F). Stock whoosh-reloaded reads one byte
+    from the column file each time and, for fields without lengths (ID fields), stats the disk
+    each time: a third of the indexing time. A finished segment's columns never change, so the
+    lengths (one byte per document) are read into memory once per segment reader.
+    """
+    from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3PerDocReader, _lenfield
+    from whoosh.columns import NumericColumn
+    from whoosh.util.numeric import byte_to_length
+
+    if getattr(W3PerDocReader, "_jy_patched", False):
+        return
+
+    def _cached_reader(self, fieldname, column):
+        try:
+            return self._readers[fieldname]
+        except KeyError:
+            reader = self.column_reader(fieldname, column) if self.has_column(fieldname) else None
+            self._readers[fieldname] = reader
+            return reader
+
+    def _lengths(self, fieldname):
+        cache = self.__dict__.setdefault("_jy_lengths", {})
+        if fieldname not in cache:
+            reader = self._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+            if reader is None:
+                cache[fieldname] = None
+            elif isinstance(reader, NumericColumn.Reader) and reader._fixedlen == 1:
+                raw = reader._dbfile.get(reader._basepos, reader._count) if reader._count else b""
+                cache[fieldname] = (raw, reader._default)
+            else:
+                cache[fieldname] = reader
+        return cache[fieldname]
+
+    def doc_field_length(self, docnum, fieldname, default=0):
+        if docnum > self._doccount:
+            raise IndexError("Asked for docnum %r of %d" % (docnum, self._doccount))
+        found = _lengths(self, fieldname)
+        if found is None:
+            return default
+        if isinstance(found, tuple):
+            raw, missing = found
+            lbyte = raw[docnum] if docnum < len(raw) else missing
+        else:
+            lbyte = found[docnum]
+        if lbyte:
+            return byte_to_length(lbyte)
+        return None
+
+    W3PerDocReader._cached_reader = _cached_reader
+    W3PerDocReader.doc_field_length = doc_field_length
+    W3PerDocReader._jy_patched = True
+
+
+_cache_missing_length_columns()
