@@ -22,7 +22,8 @@ from forum.tallies.reports import TallyRow
 SORT_KEYS = ("label", "school", "size", "entries", "threads", "replies", "comments", "preps", "total",
              "substantive", "total_rate", "substantive_rate")
 TREND_MONTHS = 12
-MAX_GROUP_TRENDS = 80  # past this many groups, trends wait until the table is narrowed (by school)
+PAGE_SIZES = {"group": 50, "teacher": 100, "idle": 100}  # rows per page of the dashboard's long tables
+TARGET_ROWS_SHOWN = 30  # rows of each target's detail and of the "behind" list shown; the export has all
 
 
 class TallyForbidden(Exception):
@@ -105,6 +106,34 @@ def sort_rows(rows: list[TallyRow], key: str | None, descending: bool = True) ->
     return sorted(rows, key=lambda r: (getattr(r, key), r.label), reverse=descending)
 
 
+@dataclass
+class Page:
+    """One page of a sorted table: its rows, position and the size of the whole table."""
+
+    rows: list
+    number: int
+    pages: int
+    total: int
+    first: int  # 1-based position of the first row shown (0 when empty)
+    last: int
+
+
+def page_of(rows: list, number: int | None, per_page: int) -> Page:
+    """Slice an already sorted table; out-of-range page numbers are clamped."""
+    pages = max((len(rows) + per_page - 1) // per_page, 1)
+    number = min(max(number or 1, 1), pages)
+    start = (number - 1) * per_page
+    shown = rows[start:start + per_page]
+    return Page(shown, number, pages, len(rows), start + 1 if shown else 0, start + len(shown))
+
+
+def trends_for(board: "Dashboard", by: str, rows: list[TallyRow]) -> dict[int, dict[int, tuple[int, int]]]:
+    """12-month trends of the given (shown) rows only: one query whatever the size of the table."""
+    if not rows:
+        return {}
+    return reports.trend(by, board.period.last, board.trend_months[0], {r.id for r in rows})
+
+
 def idle_teachers(rows: list[TallyRow]) -> list[TallyRow]:
     """Teachers with zero substantive contributions in the period."""
     return [r for r in rows if r.substantive == 0]
@@ -171,8 +200,6 @@ def dashboard(user, period: Period, now: datetime | None = None, school_id: int 
     trend_data: dict[str, dict] = {}
     if "school" in tabs:
         trend_data["school"] = reports.trend("school", period.last, months[0], scope.school_ids)
-    if "group" in tabs and len(tabs["group"]) <= MAX_GROUP_TRENDS:
-        trend_data["group"] = reports.trend("group", period.last, months[0], {r.id for r in tabs["group"]})
     summaries = targets_service.evaluate(scope, period, tabs, now=cutoff)
     return Dashboard(
         period=period, scope=scope, tables=tabs,

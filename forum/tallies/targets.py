@@ -95,6 +95,10 @@ class TargetSummary:
             out[row.status] += 1
         return out
 
+    def lowest(self, n: int) -> list[TargetRow]:
+        """The n rows furthest from the target (lowest value first; ties keep the table order)."""
+        return sorted(self.rows, key=lambda r: r.value)[:n]
+
     def as_dict(self) -> dict:
         """Plain data for the bulletin snapshot and exports."""
         return {
@@ -125,10 +129,9 @@ def evaluate(scope, period: Period, tables: dict, now: datetime | None = None,
         ids = [r.id for r in subject_rows]
         values = reports.metric_counts(target.metric, (judged.first, judged.last), ids)
         summary = TargetSummary(target=target, period=judged, fraction=fraction, days_left=days_left)
-        for r in subject_rows:
-            value = values.get(r.id, 0)
-            summary.rows.append(TargetRow(r.id, r.label, r.school, value, target.threshold,
-                                          status_of(value, target.threshold, fraction)))
+        threshold = target.threshold
+        summary.rows = [TargetRow(r.id, r.label, r.school, value, threshold, status_of(value, threshold, fraction))
+                        for r in subject_rows for value in (values.get(r.id, 0),)]
         out.append(summary)
     return out
 

@@ -22,7 +22,6 @@ from forum.tallies.periods import Period, parse_period, recent_months, recent_se
 
 bp = Blueprint("tallies", __name__, url_prefix="/tallies")
 
-TEACHERS_PER_PAGE = 100
 TABLE_TITLES = {"school": _l("按学校统计"), "group": _l("按教研组统计"), "teacher": _l("按教师统计"),
                 "idle": _l("零实质性贡献的教师"), "ranking-school": _l("学校排名"),
                 "ranking-group": _l("教研组排名"), "targets": _l("目标完成情况")}
@@ -67,21 +66,22 @@ def dashboard():
     tables = _sorted(board)
     if "school" not in tables or school_id not in {r.id for r in tables["school"]}:
         school_id = None
-    teacher_rows = tables.get("teacher", [])
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    pages = max((len(teacher_rows) + TEACHERS_PER_PAGE - 1) // TEACHERS_PER_PAGE, 1)
-    page = min(page, pages)
-    charts = {by: {r.id: trend_svg(board.trend_months, board.trends[by].get(r.id, {}),
+    sizes = services.PAGE_SIZES
+    teachers = services.page_of(tables.get("teacher", []), request.args.get("page", type=int), sizes["teacher"])
+    groups = services.page_of(tables.get("group", []), request.args.get("page_group", type=int), sizes["group"])
+    idle = services.page_of(board.idle, request.args.get("page_idle", type=int), sizes["idle"])
+    trends = {"school": board.trends.get("school", {}), "group": services.trends_for(board, "group", groups.rows)}
+    shown = {"school": tables.get("school", []), "group": groups.rows}
+    charts = {by: {r.id: trend_svg(board.trend_months, trends[by].get(r.id, {}),
                                    title=f'{r.label} · {_("近12个月趋势")}',
                                    total_label=_("合计"), substantive_label=_("实质性"))
-                   for r in board.tables.get(by, [])} if by in board.trends else {}
+                   for r in shown[by]}
               for by in ("school", "group")}
     return render_template(
         "tallies/dashboard.html", board=board, period=period, tables=tables,
-        teacher_page=teacher_rows[(page - 1) * TEACHERS_PER_PAGE: page * TEACHERS_PER_PAGE],
-        page=page, pages=pages, school_id=school_id, charts=charts,
-        group_charts="group" in board.trends,
-        idle=board.idle, months=recent_months(24), semesters=recent_semesters(6),
+        teachers=teachers, groups=groups, idle=idle, school_id=school_id, charts=charts,
+        target_rows=services.TARGET_ROWS_SHOWN,
+        months=recent_months(24), semesters=recent_semesters(6),
         method={by: services.ranking_method(by) for by in board.rankings},
         status_labels=targets_service.STATUS_LABELS, metrics=METRICS, titles=TABLE_TITLES,
     )
