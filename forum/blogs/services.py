@@ -19,6 +19,7 @@ from forum.core import markup
 from forum.core.content import DELETE_REASONS
 from forum.core.db import utcnow
 from forum.core.errors import fail
+from forum.core.ids import as_id
 from forum.core.revisions import keep_revision
 from forum.core.writepath import Credit, add_contribution, enqueue, record, set_deleted
 from forum.extensions import db
@@ -292,12 +293,8 @@ def add_comment(entry: Entry, author, body, parent_id=None, created_at: datetime
     body = clean_body(body, max_len=COMMENT_MAX)
     parent = None
     if parent_id not in (None, ""):
-        try:
-            number = int(parent_id)
-        except (TypeError, ValueError):
-            number = 0
-        # Beyond a database integer no row can match (and SQLite refuses to bind it): not found.
-        parent = db.session.get(Comment, number) if 0 < number <= 2**31 - 1 else None
+        number = as_id(parent_id)
+        parent = db.session.get(Comment, number) if number else None
         if parent is None or parent.entry_id != entry.id or parent.is_deleted:
             fail(422, _("要回复的评论不存在。"), field="parent_id")
     when = created_at or utcnow()

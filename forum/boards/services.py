@@ -17,6 +17,7 @@ from forum.core import markup
 from forum.core.content import DELETE_REASONS
 from forum.core.db import utcnow
 from forum.core.errors import fail
+from forum.core.ids import as_id
 from forum.core.revisions import keep_revision
 from forum.core.writepath import Credit, record, set_deleted
 from forum.extensions import db
@@ -91,10 +92,8 @@ def check_theme(theme_id, board: Board):
         return None
     from forum.boards.models import Theme
 
-    try:
-        theme = db.session.get(Theme, int(theme_id))
-    except (TypeError, ValueError):
-        theme = None
+    number = as_id(theme_id)
+    theme = db.session.get(Theme, number) if number else None
     if theme is None or board.group_id is None or theme.group_id != board.group_id:
         fail(422, _("所选月度主题不属于本组。"), field="theme_id")
     return theme
@@ -139,12 +138,8 @@ def reply(thread: Thread, author: User, body: str, *, parent_id=None, created_at
     _check_text(None, body, need_title=False)
     parent = None
     if parent_id not in (None, "", 0):
-        try:
-            number = int(parent_id)
-        except (TypeError, ValueError):
-            number = 0
-        # Beyond a database integer no row can match (and SQLite refuses to bind it): not found.
-        parent = db.session.get(Post, number) if 0 < number <= 2**31 - 1 else None
+        number = as_id(parent_id)
+        parent = db.session.get(Post, number) if number else None
         if parent is None or parent.thread_id != thread.id:
             fail(422, _("要回复的帖子不存在。"), field="parent_id")
         if parent.is_deleted and not can(author, "read", parent):

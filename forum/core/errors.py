@@ -10,6 +10,8 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
+from forum.core.ids import MAX_ID
+
 log = logging.getLogger(__name__)
 
 CODES = {
@@ -103,8 +105,7 @@ class IdConverter(IntegerConverter):
 
     def to_python(self, value: str) -> int:
         number = super().to_python(value)
-        # The largest id an INTEGER primary key holds on PostgreSQL; 0 matches no row, so 404.
-        return number if number <= 2**31 - 1 else 0
+        return number if number <= MAX_ID else 0  # 0 matches no row, so 404
 
 
 def init_app(app) -> None:

@@ -548,3 +548,21 @@ def test_parent_id_beyond_a_database_integer_is_422(client, world, bearer, uncha
            else f"/api/v1/entries/{world['entry'].id}/comments")
     resp = client.post(url, json={"body": "回复", "parent_id": 12551388586832723968}, headers=bearer)
     assert_clear_4xx(resp, 422)
+
+
+@pytest.mark.parametrize("theme_id", [875778888287796844298240, 2**31, -3])
+def test_theme_id_no_row_can_have_is_422(client, world, bearer, unchanged, theme_id):
+    """Found by schemathesis: a 24-digit theme_id on a new thread raised OverflowError (a 500)."""
+    resp = client.post(f"/api/v1/boards/{world['thread'].board_id}/threads", headers=bearer,
+                       json={"title": "新主题", "body": "正文", "kind": "discussion", "theme_id": theme_id})
+    assert_clear_4xx(resp, 422)
+    assert resp.get_json()["error"]["field"] == "theme_id"
+
+
+@pytest.mark.parametrize("value, expected", [(7, 7), ("12", 12), (2**31 - 1, 2**31 - 1), (2**31, None),
+                                             (0, None), (-1, None), (True, None), ("x", None), (None, None),
+                                             (10**40, None)])
+def test_as_id_accepts_only_what_a_primary_key_can_hold(value, expected):
+    from forum.core.ids import as_id
+
+    assert as_id(value) == expected
