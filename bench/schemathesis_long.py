@@ -17,6 +17,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=300, help="cases per operation and user (default 300)")
+    parser.add_argument("--derandomize", action="store_true",
+                        help="the same cases every run (make test); by default each run draws new ones")
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
@@ -29,7 +31,7 @@ def main() -> int:
     total = 0
     try:
         for who in ("api_teacher", "api_host"):
-            found, calls = run_contract(site, who, max_examples=args.examples)
+            found, calls = run_contract(site, who, max_examples=args.examples, derandomize=args.derandomize)
             failures += found
             total += calls
             print(f"{who}: {calls} requests, {len(found)} failing operations")
