@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from forum.blogs.models import Attachment, Blog, Entry, EntryAutosave
 from forum.core.db import utcnow
 from forum.core.errors import fail
+from forum.core.ids import as_id
 from forum.extensions import db
 from forum.policy import can
 
@@ -126,15 +127,8 @@ def fields_of(row: EntryAutosave) -> dict:
 
 def claim_attachments(user, entry: Entry, ids: Iterable = (), body: str = "") -> int:
     """Attach to `entry` the user's own not-yet-attached uploads named in `ids` or linked from `body` (caller commits)."""
-    wanted: set[int] = set()
-    for raw in ids or ():
-        try:
-            n = int(raw)
-        except (TypeError, ValueError):
-            continue
-        if 0 < n < 2**31:
-            wanted.add(n)
-    wanted.update(int(m) for m in _ATTACHMENT_URL.findall(body or "") if int(m) < 2**31)
+    named = [*(ids or ()), *_ATTACHMENT_URL.findall(body or "")]
+    wanted = {n for n in map(as_id, named) if n}
     if not wanted:
         return 0
     return db.session.execute(

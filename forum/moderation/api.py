@@ -9,6 +9,7 @@ from forum.api.auth import api_user, json_body, require_user, text_field
 from forum.auth.models import User
 from forum.boards.models import Board
 from forum.core.errors import fail
+from forum.core.ids import as_id
 from forum.extensions import db
 from forum.moderation import flags as flag_service
 from forum.moderation import services
@@ -116,7 +117,7 @@ def api_moderation_move(obj_id: int):
     board_id = data.get("board_id")
     if isinstance(board_id, bool) or not isinstance(board_id, int):
         fail(422, _("字段 board_id 必须是整数。"), field="board_id")
-    board = db.session.get(Board, board_id) if 1 <= board_id < 2**31 else None
+    board = db.session.get(Board, as_id(board_id)) if as_id(board_id) else None
     services.move_thread(thread, api_user(), board, _str(data, "note") or "")
     return jsonify(_state(thread))
 
@@ -151,7 +152,7 @@ def _group_arg() -> Group | None:
         group_id = int(raw)
     except ValueError:
         fail(422, _("参数 group 必须是整数。"), field="group")
-    group = db.session.get(Group, group_id) if 1 <= group_id < 2**31 else None
+    group = db.session.get(Group, as_id(group_id)) if as_id(group_id) else None
     if group is None or not can(api_user(), "read", group):
         fail(404)
     if not can(api_user(), "see_audit", group):
@@ -192,7 +193,7 @@ def api_moderation_audit():
         fail(403)
     stmt = visible_log(api_user(), group.id if group else None)
     before = request.args.get("before", type=int)
-    if before and 1 <= before < 2**31:
+    if as_id(before):
         stmt = stmt.where(AuditLog.id < before)
     return jsonify({"entries": [audit_json(a) for a in db.session.scalars(stmt.limit(100))]})
 

@@ -10,6 +10,7 @@ from forum.auth.models import User
 from forum.boards.models import Board
 from forum.core.errors import ApiError, fail
 from forum.core.redirects import safe_next
+from forum.core.ids import as_id
 from forum.extensions import db
 from forum.moderation import flags as flag_service
 from forum.moderation import services
@@ -56,7 +57,7 @@ def _group_arg() -> Group | None:
     raw = request.args.get("group", type=int)
     if raw is None:
         return None
-    group = db.session.get(Group, raw) if 1 <= raw < 2**31 else None
+    group = db.session.get(Group, as_id(raw)) if as_id(raw) else None
     if group is None or not can(current_user, "read", group):
         fail(404)
     if not can(current_user, "see_audit", group):
@@ -227,7 +228,7 @@ def audit_log():
         fail(403)
     stmt = visible_log(current_user, group.id if group else None)
     before = request.args.get("before", type=int)
-    if before and 1 <= before < 2**31:
+    if as_id(before):
         stmt = stmt.where(AuditLog.id < before)
     rows = db.session.scalars(stmt.limit(PER_PAGE + 1)).all()
     more = len(rows) > PER_PAGE
