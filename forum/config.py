@@ -97,6 +97,15 @@ def from_environment() -> dict:
         out["GZIP_LEVEL"] = max(0, min(9, _int("GZIP_LEVEL", 5)))
     if "SQLITE_BUSY_TIMEOUT_MS" in env:
         out["SQLITE_BUSY_TIMEOUT_MS"] = _int("SQLITE_BUSY_TIMEOUT_MS", 10_000)
+    # The visitors' page cache (forum/core/pagecache.py): on unless TESTING; PAGE_CACHE=0 turns it off.
+    if "PAGE_CACHE" in env:
+        out["PAGE_CACHE"] = _bool(env["PAGE_CACHE"], True)
+    if "PAGE_CACHE_TTL" in env:
+        out["PAGE_CACHE_TTL"] = max(0, _int("PAGE_CACHE_TTL", 30))
+    if "PAGE_CACHE_MAX_BYTES" in env:
+        out["PAGE_CACHE_MAX_BYTES"] = max(0, _int("PAGE_CACHE_MAX_BYTES", 32 << 20))
+    if env.get("PAGE_CACHE_GENERATION"):
+        out["PAGE_CACHE_GENERATION"] = env["PAGE_CACHE_GENERATION"]
     return out
 
 

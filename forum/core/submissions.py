@@ -98,8 +98,11 @@ def _answer(found: Submission):
 
 def init_app(app: Flask) -> None:
     """The form field as a template global, and the answers to a repeated submission."""
-    app.jinja_env.globals["submission_field"] = lambda: Markup(
-        f'<input type="hidden" name="{FORM_FIELD}" value="{uuid.uuid4().hex}">')
+    def submission_field() -> Markup:
+        g.jy_personal = True  # a key made for this form: the page is not for anyone else (pagecache)
+        return Markup(f'<input type="hidden" name="{FORM_FIELD}" value="{uuid.uuid4().hex}">')
+
+    app.jinja_env.globals["submission_field"] = submission_field
 
     @app.errorhandler(DuplicateSubmission)
     def _duplicate(exc: DuplicateSubmission):

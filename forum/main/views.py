@@ -39,19 +39,26 @@ def list_groups():
 
 @bp.route("/lang", methods=["POST"])
 def set_language():
-    """Switch the interface language; remembered on the account when signed in."""
-    from forum.auth.forms import TokenForm  # any FlaskForm validates the CSRF token
+    """Switch the interface language; remembered on the account when signed in.
 
-    form = TokenForm()
-    if not form.validate_on_submit():
-        fail(400)
+    A visitor's choice is only a cookie, so the form carries no CSRF token and the visitor gets no
+    session: visitors' pages hold nothing personal (forum/core/pagecache.py). The worst a forged
+    switch can do is change a visitor's language. A signed-in user's switch writes the account and
+    is CSRF-checked as every other form.
+    """
+    from forum.extensions import csrf
+
+    if current_user.is_authenticated:
+        csrf.protect()
     lang = request.form.get("lang", "")
     if lang not in SUPPORTED:
         fail(422, field="lang")
-    session["locale"] = lang
     if current_user.is_authenticated:
+        session["locale"] = lang
         current_user.locale = lang
         db.session.commit()
+    elif session.get("locale"):
+        session["locale"] = lang  # an older session's choice would otherwise win over the cookie
     resp = make_response(redirect(safe_next(request.form.get("next"), "/")))
     resp.set_cookie("locale", lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
     return resp

@@ -1,0 +1,302 @@
+"""A page cache for visitors: a signed-out GET of a page is answered from memory while nothing changed.
+
+Everyone who is not signed in sees the same page for the same URL and language: the visibility
+rule gives every visitor the same audience (public groups only). So a visitor's page can be kept
+and handed to the next visitor, as long as no write happened since it was rendered.
+
+**The generation.** Every committed write (any session commit that flushed or executed an INSERT,
+UPDATE or DELETE on a table a visitor's page can show) moves a generation value that all workers read
+at the start of each request: the modification time of `DATA_DIR/pagecache.generation` (one
+`stat`, on one host), or a Redis counter (`PAGE_CACHE_GENERATION=redis://…`, for several hosts).
+A page is stored with the generation read *before* its first database read, and served only while
+the generation is unchanged, so a page can never show data older than the last write:
+- a write committed before the generation was read is in the rendered data;
+- a write committed after it moves the generation, and the stored page is no longer served.
+Between a commit and the bump (microseconds) a worker killed with -9 would leave the stored pages
+unchanged: `PAGE_CACHE_TTL` (seconds, default 30) bounds that, and the time-dependent bits of a page
+(an overdue 集体备课, "this month" on the tallies).
+
+**What is never stored.** Anything but a 200 `text/html` or Atom response to a GET; a signed-in
+user (session or remember cookie), an `Authorization` header; a page that put anything in the
+session (a flashed message, a CSRF token: a form's token is personal), that made a CSP nonce or a
+submission key, that set a cookie or said `Cache-Control: private`/`no-store`. A request whose
+session carries flashed messages is never answered from the cache.
+
+**Memory.** Each worker keeps its own least-recently-used map, at most `PAGE_CACHE_MAX_BYTES`
+(default 32 MB) of response bodies. `PAGE_CACHE=0` turns it off (it is off under TESTING unless a
+test turns it on).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections import OrderedDict
+from pathlib import Path
+
+from flask import g, request, session
+
+log = logging.getLogger(__name__)
+
+CACHEABLE_TYPES = frozenset({"text/html", "application/atom+xml"})
+# Response headers that are kept with the body; the others are set again on every response.
+KEPT_HEADERS = ("Content-Type", "Content-Encoding", "Content-Language", "Vary", "Last-Modified")
+# Per-request markers of personal content (see forum.core.security and forum.core.submissions).
+PERSONAL_G_KEYS = ("csrf_token", "csp_nonce", "jy_personal")
+_PENDING = "jiaoyan.pagecache"
+# Flask-WTF's token and Flask-Babel's locale are cached on g, which is per request in production.
+_REQUEST_STATE = ("jy_personal", "csrf_token", "_flask_babel")
+
+
+class FileGeneration:
+    """The modification time (ns) of one file: one stat to read, one utime to move."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.source = str(self.path)
+        if not self.path.exists():
+            self.path.touch()
+
+    def read(self) -> int | None:
+        try:
+            return os.stat(self.path).st_mtime_ns
+        except OSError:
+            return None
+
+    def bump(self) -> None:
+        try:
+            old = os.stat(self.path).st_mtime_ns
+            new = max(time.time_ns(), old + 1)  # never equal to a value a reader saw, even if the clock steps back
+            os.utime(self.path, ns=(new, new))
+        except OSError:
+            try:
+                self.path.touch()
+            except OSError:
+                log.exception("page cache: could not move the generation")
+
+
+class RedisGeneration:
+    """A Redis counter, for several hosts. Unreachable Redis: nothing is served from the cache."""
+
+    KEY = "jiaoyan:pagecache:generation"
+
+    def __init__(self, url: str):
+        import redis
+
+        self.source = url
+        self.client = redis.Redis.from_url(url, socket_timeout=0.2, socket_connect_timeout=0.2)
+
+    def read(self) -> int | None:
+        try:
+            value = self.client.get(self.KEY)
+        except Exception:  # noqa: BLE001 - a cache must never fail a request
+            return None
+        return int(value) if value is not None else 0
+
+    def bump(self) -> None:
+        try:
+            self.client.incr(self.KEY)
+        except Exception:  # noqa: BLE001
+            log.warning("page cache: Redis unreachable, generation not moved; pages expire by TTL")
+
+
+class PageCache:
+    """Stored responses by key, least recently used out first, bounded in bytes."""
+
+    def __init__(self, generation, max_bytes: int, ttl: float):
+        self.generation = generation
+        self.max_bytes = max_bytes
+        self.ttl = ttl
+        self.entries: OrderedDict[tuple, tuple] = OrderedDict()
+        self.size = 0
+        self.hits = self.misses = self.stores = 0
+
+    def get(self, key: tuple, generation: int):
+        entry = self.entries.get(key)
+        if entry is None:
+            return None
+        gen, stored_at, status, headers, body = entry
+        if gen != generation or time.monotonic() - stored_at > self.ttl:
+            self._drop(key)
+            return None
+        self.entries.move_to_end(key)
+        return status, headers, body
+
+    def put(self, key: tuple, generation: int, status: int, headers: list, body: bytes) -> None:
+        if len(body) > self.max_bytes // 8:
+            return
+        self._drop(key)
+        self.entries[key] = (generation, time.monotonic(), status, headers, body)
+        self.size += len(body)
+        self.stores += 1
+        while self.size > self.max_bytes and self.entries:
+            self._drop(next(iter(self.entries)))
+
+    def clear(self) -> None:
+        self.entries.clear()
+        self.size = 0
+
+    def _drop(self, key: tuple) -> None:
+        entry = self.entries.pop(key, None)
+        if entry is not None:
+            self.size -= len(entry[4])
+
+
+def _generation_source(app):
+    spec = str(app.config.get("PAGE_CACHE_GENERATION") or "file")
+    if spec.startswith(("redis://", "rediss://", "unix://")):
+        return RedisGeneration(spec)
+    return FileGeneration(Path(app.config["JIAOYAN_DATA_DIR"]) / "pagecache.generation")
+
+
+def bump(app=None) -> None:
+    """Move the generation: every stored page of every worker is stale from now on."""
+    from flask import current_app
+
+    app = app or current_app
+    state = app.extensions.get("jy_pagecache")
+    if state is not None:
+        state.generation.bump()
+
+
+def _visitor_request() -> bool:
+    """A GET from someone who is not signed in, with nothing personal waiting in the session."""
+    if request.method != "GET" or request.authorization is not None or "Authorization" in request.headers:
+        return False
+    from flask import current_app
+
+    remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+    if remember in request.cookies:
+        return False
+    if session.get("_user_id") is not None or session.get("_flashes"):
+        return False
+    return True
+
+
+def _key() -> tuple:
+    """What a visitor's page depends on: host, path and query, language, and the encoding sent."""
+    from forum.core.i18n import select_locale
+
+    gz = request.accept_encodings["gzip"] > 0
+    return (request.host, request.full_path, select_locale(), gz)
+
+
+# Tables whose rows no visitor's page shows: a write to these alone moves nothing.
+PRIVATE_TABLES = frozenset({"entry_autosaves", "submissions", "notifications", "api_tokens"})
+# Every enabled cache's generation in this process, by source (one per data dir or Redis URL).
+_GENERATIONS: dict[str, object] = {}
+_hooks_installed = False
+
+
+def _table_of(obj) -> str | None:
+    return getattr(obj, "__tablename__", None)
+
+
+def install_write_hooks() -> None:
+    """Bump after every commit that wrote a visitor-visible table, through the ORM or a DML
+    statement run on a session (services, the search indexer, CLI commands)."""
+    global _hooks_installed
+    if _hooks_installed:
+        return
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    def _flushed(session_, _ctx):
+        if session_.info.get("jy_wrote"):
+            return
+        for obj in (*session_.new, *session_.dirty, *session_.deleted):
+            if _table_of(obj) not in PRIVATE_TABLES:
+                session_.info["jy_wrote"] = True
+                return
+
+    def _executed(orm_state):
+        if orm_state.is_insert or orm_state.is_update or orm_state.is_delete:
+            table = getattr(getattr(orm_state.statement, "table", None), "name", None)
+            if table not in PRIVATE_TABLES:
+                orm_state.session.info["jy_wrote"] = True
+
+    def _committed(session_):
+        if session_.info.pop("jy_wrote", False):
+            for generation in list(_GENERATIONS.values()):
+                generation.bump()
+
+    def _rolled_back(session_):
+        session_.info.pop("jy_wrote", None)
+
+    event.listen(Session, "after_flush", _flushed)
+    event.listen(Session, "do_orm_execute", _executed)
+    event.listen(Session, "after_commit", _committed)
+    event.listen(Session, "after_rollback", _rolled_back)
+    _hooks_installed = True
+
+
+def init_app(app) -> None:
+    enabled = app.config.get("PAGE_CACHE", not app.config.get("TESTING"))
+    if isinstance(enabled, str):
+        enabled = enabled.strip().lower() not in ("0", "false", "no", "off", "")
+    if not enabled:
+        return
+    cache = PageCache(_generation_source(app), int(app.config.get("PAGE_CACHE_MAX_BYTES", 32 << 20)),
+                      float(app.config.get("PAGE_CACHE_TTL", 30)))
+    app.extensions["jy_pagecache"] = cache
+    _GENERATIONS[cache.generation.source] = cache.generation
+    install_write_hooks()
+
+    def _serve_from_cache():
+        # Per-request state that an app context kept across requests (tests, CLI) must not carry.
+        for name in _REQUEST_STATE:
+            g.pop(name, None)
+        if not _visitor_request():
+            return None
+        generation = cache.generation.read()  # before any database read of this request
+        if generation is None:
+            return None
+        key = _key()
+        found = cache.get(key, generation)
+        if found is None:
+            cache.misses += 1
+            request.environ[_PENDING] = (key, generation)
+            return None
+        cache.hits += 1
+        status, headers, body = found
+        resp = app.response_class(body, status=status)
+        for name, value in headers:
+            resp.headers[name] = value
+        resp.headers["X-Page-Cache"] = "hit"
+        return resp
+
+    def _store(resp):
+        pending = request.environ.pop(_PENDING, None)
+        if pending is None or not _storable(resp):
+            return resp
+        key, generation = pending
+        headers = [(k, v) for k, v in resp.headers.items() if k in KEPT_HEADERS]
+        cache.put(key, generation, resp.status_code, headers, resp.get_data())
+        resp.headers["X-Page-Cache"] = "miss"
+        return resp
+
+    # First among the before_request functions, so the generation is read before anything of this
+    # request reads the database. A page is stored only after a full render that passed every
+    # other hook (input checks, rate limits), so a hit repeats an answer they already allowed.
+    app.before_request_funcs.setdefault(None, []).insert(0, _serve_from_cache)
+    # after_request functions run last-registered first: put this one first in the list, so it
+    # runs after every other (compression included) and keeps the final bytes.
+    app.after_request_funcs.setdefault(None, []).insert(0, _store)
+
+
+def _storable(resp) -> bool:
+    from flask_login import current_user
+
+    if resp.status_code != 200 or resp.mimetype not in CACHEABLE_TYPES or resp.is_streamed:
+        return False
+    if resp.direct_passthrough or "Set-Cookie" in resp.headers:
+        return False
+    cc = resp.cache_control
+    if cc.private or cc.no_store or cc.no_cache:
+        return False
+    if session.modified or session.get("_user_id") is not None:
+        return False
+    if any(k in g for k in PERSONAL_G_KEYS):
+        return False
+    user = current_user._get_current_object() if current_user else None
+    return not getattr(user, "is_authenticated", False)
