@@ -46,9 +46,11 @@ def set_language():
     switch can do is change a visitor's language. A signed-in user's switch writes the account and
     is CSRF-checked as every other form.
     """
+    from flask import current_app
+
     from forum.extensions import csrf
 
-    if current_user.is_authenticated:
+    if current_user.is_authenticated and current_app.config.get("WTF_CSRF_ENABLED", True):
         csrf.protect()
     lang = request.form.get("lang", "")
     if lang not in SUPPORTED:

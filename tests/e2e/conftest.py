@@ -163,7 +163,8 @@ def live_server(seeded, tmp_path_factory):
     here = tmp_path_factory.mktemp("e2e-site")
     shutil.copytree(seeded, here, dirs_exist_ok=True)
     # Real forms: CSRF stays on, as on a real site.
-    app = create_app(make_config(here, f"sqlite:///{here / 'e2e.sqlite3'}", WTF_CSRF_ENABLED=True))
+    app = create_app(make_config(here, f"sqlite:///{here / 'e2e.sqlite3'}", WTF_CSRF_ENABLED=True,
+                                PAGE_CACHE=True))  # as in production: visitors' pages come from the cache
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
