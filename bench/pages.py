@@ -108,10 +108,12 @@ def free_port() -> int:
 class Server:
     """gunicorn with N sync workers on 127.0.0.1, stopped by its own pid."""
 
-    def __init__(self, data_dir: str, db_url: str | None, search_backend: str, workers: int, port: int):
-        self.port, self.workers = port, workers
+    def __init__(self, data_dir: str, db_url: str | None, search_backend: str, workers: int, port: int,
+                 page_cache: bool = False):
+        self.port, self.workers, self.page_cache = port, workers, page_cache
         env = dict(os.environ, JIAOYAN_DATA_DIR=os.path.abspath(data_dir), SEARCH_INDEXER="off",
-                   RATELIMIT_ENABLED="0", SEARCH_BACKEND=search_backend if search_backend != "none" else "whoosh")
+                   RATELIMIT_ENABLED="0", SEARCH_BACKEND=search_backend if search_backend != "none" else "whoosh",
+                   PAGE_CACHE="1" if page_cache else "0")
         if db_url:
             env["DATABASE_URL"] = db_url
         gunicorn = Path(sys.executable).with_name("gunicorn")
@@ -182,6 +184,54 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=10)
+
+
+def measure(server: Server, keys: list[str], urls: dict[str, str], manifest: dict, args, cookie: str,
+            lua: str) -> list[Result]:
+    """Probe each page (200 first), then wrk it; CPU time per request from the workers' /proc."""
+    import requests
+
+    results = []
+    for key, label, _peer in PAGES:
+        if key not in keys:
+            continue
+        url = urls[key]
+        ck = cookie if key == "tallies" else None
+        r = Result(key, label, url)
+        if key == "board_deep":
+            r.extra["page"] = manifest["_reached"]["board_deep"]
+            r.label = f"board page {r.extra['page']}"
+        if key == "thread_big_p40":
+            r.extra["page"] = manifest["_reached"]["thread_big_p40"]
+            r.label = f"2,000-post thread p{r.extra['page']}"
+        if key.startswith("thread_big"):
+            r.label = r.label.replace("2,000", f"{manifest['targets']['thread_big']['posts']:,}")
+        r.status, r.size, r.size_gzip, body = probe(url, ck)
+        if key.startswith("search"):
+            m = re.search(r'class="search-total"[^>]*>([^<]*)<', body)
+            n = re.search(r"(\d[\d,]*\+?)", m.group(1)) if m else None
+            r.note = f"{n.group(1)} hits" if n else "0 hits"
+            r.extra["hits"] = int(n.group(1).rstrip("+").replace(",", "")) if n else 0
+        if r.status != 200:
+            r.note = f"HTTP {r.status}"
+            results.append(r)
+            log(f"{label}: HTTP {r.status}, skipped")
+            continue
+        if server.page_cache:  # what the page cache answered (each worker has its own)
+            seen = {requests.get(url, headers={"Accept-Encoding": "gzip", **({"Cookie": ck} if ck else {})},
+                                 timeout=120).headers.get("X-Page-Cache", "not kept") for _ in range(4)}
+            r.extra["cache"] = "hit" if "hit" in seen else "/".join(sorted(seen))
+        cpu0 = server.cpu_seconds()
+        data = run_wrk(url, args.duration, args.connections, args.threads, ck, not args.no_gzip, lua)
+        cpu1 = server.cpu_seconds()
+        r.rps, r.requests = data["rps"], data["requests"]
+        r.p50, r.p95, r.p99 = data["p50_us"] / 1000, data["p95_us"] / 1000, data["p99_us"] / 1000
+        r.errors = data["non2xx"] + data["connect"] + data["read"] + data["write"] + data["timeout"]
+        r.cpu_ms = (cpu1 - cpu0) * 1000 / r.requests if r.requests else None
+        results.append(r)
+        log(f"{r.label}: {r.rps:.1f} req/s p50={r.p50:.1f} p95={r.p95:.1f} p99={r.p99:.1f} ms, "
+            f"{fmt(r.cpu_ms, '.2f')} CPU ms/req, {r.size} B")
+    return results
 
 
 # --- preparing the URLs ----------------------------------------------------------------------------
@@ -318,22 +368,35 @@ def fmt(v, spec=".1f", none="–"):
     return none if v is None else format(v, spec)
 
 
-def table(results: list[Result], peer: dict, floor_rps: float | None) -> list[list[str]]:
+def table(results: list[Result], peer: dict, floor_rps: float | None,
+          cached: dict[str, Result] | None = None) -> list[list[str]]:
     rows = []
     for r in results:
         peer_key = next((p for k, _l, p in PAGES if k == r.key), None)
         pr = peer.get(peer_key) if peer_key else None
-        ratio_peer = (r.rps / pr["rps"]) if pr and pr.get("rps") else None
+
+        def vs_peer(x: Result) -> str:
+            ratio = (x.rps / pr["rps"]) if pr and pr.get("rps") else None
+            return f"{fmt(ratio)}× {peer_key}" if ratio else "–"
+
         ratio_floor = (r.rps / floor_rps) if floor_rps and r.key != "floor" else None
         size = f"{r.size}" + (f" ({r.size_gzip} gz)" if r.size_gzip is not None else "")
-        rows.append([r.label + (f" [{r.note}]" if r.note else ""), fmt(r.rps), fmt(r.p50), fmt(r.p95), fmt(r.p99),
-                     fmt(r.cpu_ms, ".2f"), size, (f"{fmt(ratio_peer)}× {peer_key}" if ratio_peer else "–"),
-                     (f"{ratio_floor:.1%}" if ratio_floor else "–"),
-                     ("" if r.errors == 0 else f"{r.errors} errors")])
+        row = [r.label + (f" [{r.note}]" if r.note else ""), fmt(r.rps), fmt(r.p50), fmt(r.p95), fmt(r.p99),
+               fmt(r.cpu_ms, ".2f"), size, vs_peer(r), (f"{ratio_floor:.1%}" if ratio_floor else "–"),
+               ("" if r.errors == 0 else f"{r.errors} errors")]
+        if cached:
+            c = cached.get(r.key)
+            row += ([fmt(c.rps), fmt(c.p95), fmt(c.p99), fmt(c.cpu_ms, ".2f"), vs_peer(c),
+                     c.extra.get("cache", "") + ("" if c.errors == 0 else f", {c.errors} errors")]
+                    if c else ["–"] * 6)
+        rows.append(row)
     return rows
 
 
 HEAD = ["page", "req/s", "p50 ms", "p95 ms", "p99 ms", "CPU ms/req", "bytes", "vs peer", "of floor", "errors"]
+HEAD_CACHED = ["cached req/s", "cached p95", "cached p99", "cached CPU ms", "cached vs peer", "cache"]
+# Pages measured signed in (the cache is for visitors) or not pages at all: not run with the cache.
+SIGNED_IN_PAGES = ("tallies", "floor")
 
 
 def goals(res: dict[str, Result], peer: dict, rss_mb: float) -> list[tuple[str, str, str]]:
@@ -402,6 +465,9 @@ def main(argv=None) -> int:
                     "(e.g. /work/bench-scratch/peer/last-peer-output.txt, written by --peer)")
     ap.add_argument("--peer-scratch", default=os.environ.get("PEER_SCRATCH", "/work/bench-scratch/peer"))
     ap.add_argument("--out", help="Markdown output (default DATA_DIR/bench-pages.md)")
+    ap.add_argument("--page-cache", choices=("off", "on", "both"), default="both",
+                    help="the visitors' page cache (forum/core/pagecache.py): off measures every page rendered; "
+                    "both (default) runs the visitor pages a second time with it on, in extra columns")
     args = ap.parse_args(argv)
 
     manifest = json.loads(Path(args.data_dir, MANIFEST).read_text("utf-8"))
@@ -411,55 +477,37 @@ def main(argv=None) -> int:
         ap.error(f"unknown pages: {', '.join(sorted(unknown))}")
     load0 = os.getloadavg()
     started = datetime.now(timezone.utc)
-    server = Server(args.data_dir, args.db_url, manifest.get("search_backend", "none"), args.workers, free_port())
+    port = free_port()
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+        fh.write(LUA)
+        lua = fh.name
+
+    def run_pass(page_cache: bool, pass_keys: list[str]):
+        server = Server(args.data_dir, args.db_url, manifest.get("search_backend", "none"), args.workers, port,
+                        page_cache=page_cache)
+        try:
+            boot = server.wait_ready()
+            log(f"gunicorn up in {boot:.1f}s on {server.base}, page cache {'on' if page_cache else 'off'}; "
+                f"load average {os.getloadavg()}")
+            cookie = sign_in(server.base, manifest["accounts"]["leader"], manifest["accounts"]["password"])
+            urls = targets(server.base, manifest, args.deep_page)
+            return measure(server, pass_keys, urls, manifest, args, cookie, lua), server.rss()
+        finally:
+            server.stop()
+
+    ordered = [k for k, _l, _p in PAGES if k in keys]
     results: list[Result] = []
+    cached: dict[str, Result] = {}
     rss: list[tuple[int, int, int]] = []
-    try:
-        boot = server.wait_ready()
-        log(f"gunicorn up in {boot:.1f}s on {server.base}; load average {load0}")
-        cookie = sign_in(server.base, manifest["accounts"]["leader"], manifest["accounts"]["password"])
-        urls = targets(server.base, manifest, args.deep_page)
-        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
-            fh.write(LUA)
-            lua = fh.name
-        for key, label, _peer in PAGES:
-            if key not in keys:
-                continue
-            url = urls[key]
-            ck = cookie if key == "tallies" else None
-            r = Result(key, label, url)
-            if key == "board_deep":
-                r.extra["page"] = manifest["_reached"]["board_deep"]
-                r.label = f"board page {r.extra['page']}"
-            if key == "thread_big_p40":
-                r.extra["page"] = manifest["_reached"]["thread_big_p40"]
-                r.label = f"2,000-post thread p{r.extra['page']}"
-            if key.startswith("thread_big"):
-                r.label = r.label.replace("2,000", f"{manifest['targets']['thread_big']['posts']:,}")
-            r.status, r.size, r.size_gzip, body = probe(url, ck)
-            if key.startswith("search"):
-                m = re.search(r'class="search-total"[^>]*>([^<]*)<', body)
-                n = re.search(r"(\d[\d,]*\+?)", m.group(1)) if m else None
-                r.note = f"{n.group(1)} hits" if n else "0 hits"
-                r.extra["hits"] = int(n.group(1).rstrip("+").replace(",", "")) if n else 0
-            if r.status != 200:
-                r.note = f"HTTP {r.status}"
-                results.append(r)
-                log(f"{label}: HTTP {r.status}, skipped")
-                continue
-            cpu0 = server.cpu_seconds()
-            data = run_wrk(url, args.duration, args.connections, args.threads, ck, not args.no_gzip, lua)
-            cpu1 = server.cpu_seconds()
-            r.rps, r.requests = data["rps"], data["requests"]
-            r.p50, r.p95, r.p99 = data["p50_us"] / 1000, data["p95_us"] / 1000, data["p99_us"] / 1000
-            r.errors = data["non2xx"] + data["connect"] + data["read"] + data["write"] + data["timeout"]
-            r.cpu_ms = (cpu1 - cpu0) * 1000 / r.requests if r.requests else None
-            results.append(r)
-            log(f"{r.label}: {r.rps:.1f} req/s p50={r.p50:.1f} p95={r.p95:.1f} p99={r.p99:.1f} ms, "
-                f"{fmt(r.cpu_ms, '.2f')} CPU ms/req, {r.size} B")
-        rss = server.rss()
-    finally:
-        server.stop()
+    if args.page_cache in ("off", "both"):
+        results, rss = run_pass(False, ordered)
+    if args.page_cache in ("on", "both"):
+        visitor_pages = [k for k in ordered if k not in SIGNED_IN_PAGES] if args.page_cache == "both" else ordered
+        on, rss_on = run_pass(True, visitor_pages)
+        if args.page_cache == "on":
+            results = on
+        cached = {r.key: r for r in on} if args.page_cache == "both" else {}
+        rss = rss + rss_on
     load1 = os.getloadavg()
     peer: dict = {}
     if args.peer:
@@ -469,19 +517,24 @@ def main(argv=None) -> int:
         peer.setdefault("title", {"text": ""})["text"] += f" (saved report {args.peer_from})"
     res = {r.key: r for r in results}
     floor = res.get("floor")
-    rows = table(results, peer, floor.rps if floor else None)
+    rows = table(results, peer, floor.rps if floor else None, cached)
+    head = HEAD + (HEAD_CACHED if cached else [])
     rss_mb = max((x[1] for x in rss), default=0) / 1024
     g = goals(res, peer, rss_mb)
+    if cached:  # the same goals for a visitor with the page cache on (the floor stays the rendered pass's)
+        g += [(f"[page cache] {goal}", measured, verdict) for goal, measured, verdict
+              in goals({**res, **cached}, peer, rss_mb) if goal.startswith(("thread", "broad", "home"))
+              and "1.2×" not in goal]
     machine = f"{os.cpu_count()} cores, {os.uname().sysname} {os.uname().release}"
     header = (f"Jiaoyan pages, preset {manifest.get('preset')} ({manifest['rows'].get('posts', 0):,} replies, "
               f"{manifest['rows'].get('threads', 0):,} threads, {manifest['rows'].get('entries', 0):,} entries; "
               f"{manifest.get('db')}), gunicorn -w {args.workers} sync, wrk -t{args.threads} -c{args.connections} "
-              f"-d{args.duration}s{'' if args.no_gzip else ', Accept-Encoding: gzip'}; "
+              f"-d{args.duration}s{'' if args.no_gzip else ', Accept-Encoding: gzip'}; page cache {args.page_cache}; "
               f"{started:%Y-%m-%d %H:%M} UTC; {machine}; load average before {load0[0]:.2f}, after {load1[0]:.2f}")
     rss_line = "worker RSS after the runs (MB): " + ", ".join(f"{x[1] / 1024:.0f} (peak {x[2] / 1024:.0f})"
                                                                for x in rss)
     print("\n" + header)
-    print(plain(rows, HEAD))
+    print(plain(rows, head))
     print(rss_line)
     if peer:
         print("peer: " + peer.get("title", {}).get("text", "") + "; " + peer.get("data", {}).get("text", ""))
@@ -489,7 +542,7 @@ def main(argv=None) -> int:
     print("\nGoals (issue 9):")
     for goal, measured, verdict in g:
         print(f"  {verdict:<5} {goal}: {measured}")
-    md = [f"_{header}_", "", markdown(rows, HEAD), "", rss_line]
+    md = [f"_{header}_", "", markdown(rows, head), "", rss_line]
     if peer:
         md += ["", "Peer: " + peer.get("title", {}).get("text", "") + "; " + peer.get("data", {}).get("text", "")]
         md += ["", markdown([[f"{k} {v['label']}", fmt(v['rps']), fmt(v['p50']), fmt(v['p99']), fmt(v['bytes'], '.0f')]
