@@ -7,7 +7,8 @@ and handed to the next visitor, as long as no write happened since it was render
 **The generation.** Every committed write (any session commit that flushed or executed an INSERT,
 UPDATE or DELETE on a table a visitor's page can show) moves a generation value that all workers read
 at the start of each request: the modification time of `DATA_DIR/pagecache.generation` (one
-`stat`, on one host), or a Redis counter (`PAGE_CACHE_GENERATION=redis://…`, for several hosts).
+`stat`, on one host), or a Redis counter for several hosts (`PAGE_CACHE_GENERATION=redis://…`, or
+by default the Redis of `RATELIMIT_STORAGE_URI` when the rate limits use one).
 A page is stored with the generation read *before* its first database read, and served only while
 the generation is unchanged, so a page can never show data older than the last write:
 - a write committed before the generation was read is in the rendered data;
@@ -143,7 +144,11 @@ class PageCache:
 
 
 def _generation_source(app):
-    spec = str(app.config.get("PAGE_CACHE_GENERATION") or "file")
+    """PAGE_CACHE_GENERATION if set; else the rate limits' Redis when there is one (several hosts
+    share it already); else the file in the data dir (one host)."""
+    limits = str(app.config.get("RATELIMIT_STORAGE_URI") or "")
+    spec = str(app.config.get("PAGE_CACHE_GENERATION")
+               or (limits if limits.startswith(("redis://", "rediss://")) else "file"))
     if spec.startswith(("redis://", "rediss://", "unix://")):
         return RedisGeneration(spec)
     return FileGeneration(Path(app.config["JIAOYAN_DATA_DIR"]) / "pagecache.generation")
