@@ -179,11 +179,12 @@ def _visitor_request() -> bool:
 
 
 def _key() -> tuple:
-    """What a visitor's page depends on: host, path and query, language, and the encoding sent."""
+    """What a visitor's page depends on: scheme and host (feeds link absolutely), path and query,
+    language, and the encoding sent."""
     from forum.core.i18n import select_locale
 
     gz = request.accept_encodings["gzip"] > 0
-    return (request.host, request.full_path, select_locale(), gz)
+    return (request.scheme, request.host, request.full_path, select_locale(), gz)
 
 
 # Tables whose rows no visitor's page shows: a write to these alone moves nothing.
