@@ -64,7 +64,7 @@ def test_a_deleted_reply_is_gone_for_the_next_visitor(app, db, client):
     path = f"/boards/threads/{thread.id}"
     visit(client, path)
     assert "这条回复含有不当内容" in visit(client, path)[2]
-    boards.delete_post(post, host, reason="违背教师职业道德")
+    boards.delete_post(post, host, reason="ethics")
     assert "这条回复含有不当内容" not in visit(client, path)[2]
 
 
@@ -267,3 +267,29 @@ def test_visitor_language_switch_needs_no_session_and_signed_in_needs_the_token(
                       signed_in).group(1)
     assert client.post("/lang", data={"lang": "zh_CN", "next": "/"}).status_code == 400  # signed in: checked
     assert client.post("/lang", data={"lang": "zh_CN", "next": "/", "csrf_token": token}).status_code == 302
+
+
+def test_a_deleted_entry_leaves_every_visitor_page_at_once(app, db, client):
+    """Entry page, blog page, its feed, the home page and search: all follow the delete."""
+    from forum.blogs import services as blogs
+    from tests.factories import make_entry
+
+    group, host, lead, (a, b, c) = prep_group(3)
+    from forum.search import indexer
+
+    entry = make_entry(group.blog, a, title="《岳阳楼记》教学反思（缓存）", body="朗读与背诵的层次设计")
+    indexer.drain(app)
+    paths = [f"/blogs/entries/{entry.id}", f"/blogs/{group.blog.id}", f"/blogs/{group.blog.id}/feed.atom", "/",
+             "/search?q=岳阳楼记"]
+    feed = paths[2]  # says Cache-Control: private (a reader may be signed in): never kept
+    for path in paths:
+        html = visit(client, path)[2]
+        assert "教学反思（缓存）" in html or f"/blogs/entries/{entry.id}" in html, path
+        assert visit(client, path)[1] == (None if path == feed else "hit"), path
+    blogs.delete_entry(entry, host, reason="ethics")
+    assert visit(client, paths[0])[0] == 404
+    visit(client, paths[4])  # kept before the indexer ran…
+    indexer.drain(app)  # …and the indexer's commit moves the generation too
+    for path in paths[1:]:
+        status, cache, html = visit(client, path)
+        assert status == 200 and cache == (None if path == feed else "miss") and f"/blogs/entries/{entry.id}" not in html, path
