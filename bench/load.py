@@ -1,6 +1,6 @@
 """Concurrent writers against gunicorn (4 workers), then a consistency audit of what was acknowledged.
 
-    python bench/load.py [--db sqlite,postgres] [--writers 50] [--seconds 60] [--workers 4]
+    python bench/load.py [--db sqlite,postgres] [--writers 50] [--seconds 60] [--workers 4] [--readers 4]
                          [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres] [--cpu-hogs N]
 
 Each writer has its own teacher account and bearer token and, for `--seconds`, posts replies, blog
@@ -9,7 +9,9 @@ carries a unique marker. Afterwards the database is audited: zero 5xx; every wri
 present exactly once (by id and by marker) with exactly one ledger row (contributions) and at least
 one search outbox row; every write answered with an error left no content, ledger or outbox row
 behind. Prints writes/s, p50/p99 latency, the server's CPU time and the consistency figures;
-exits 1 on any violation. `--cpu-hogs N` runs N busy loops beside the server for the run, to see
+exits 1 on any violation. Meanwhile `--readers` visitors read the blog page and the home page
+with the page cache on (as in production): a read that started after an entry was acknowledged and
+does not show it (nor anything newer) is a stale read, and any stale read is a violation too. `--cpu-hogs N` runs N busy loops beside the server for the run, to see
 how writes behave on a loaded machine (where a lock holder waits for a CPU while others queue).
 """
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import shutil
 import socket
 import subprocess
@@ -92,6 +95,7 @@ class Writer(threading.Thread):
         self.rng = random.Random(seed)
         self.log: list[tuple] = []  # (kind, status, id, marker, latency)
         self.mine: dict[str, list[int]] = {"post": [], "entry": []}
+        self.entry_acks: list[tuple[float, int]] = []  # (monotonic time of the 201, entry id)
 
     def run(self) -> None:
         import requests
@@ -130,7 +134,57 @@ class Writer(threading.Thread):
             latency = time.perf_counter() - started
             if status == 201 and kind in self.mine:
                 self.mine[kind].append(new_id)
+            if status == 201 and kind == "entry":
+                self.entry_acks.append((time.monotonic(), new_id))
             self.log.append((kind, status, new_id, marker, latency))
+
+
+class Reader(threading.Thread):
+    """A visitor reading the blog page and the home page as fast as the server answers (with the
+    page cache on, as in production): each read notes when it started and the newest entry shown."""
+
+    def __init__(self, n: int, base: str, seeded: dict, until: float):
+        super().__init__(daemon=True)
+        self.base, self.until = base, until
+        self.paths = [f"/blogs/{seeded['blog']}", "/"]
+        self.reads: list[tuple[float, int, str | None, int]] = []  # (started, newest id, X-Page-Cache, status)
+        self.n = n
+
+    def run(self) -> None:
+        import requests
+
+        session = requests.Session()
+        i = self.n
+        while time.monotonic() < self.until:
+            i += 1
+            started = time.monotonic()
+            try:
+                resp = session.get(self.base + self.paths[i % 2], timeout=60)
+            except Exception:  # noqa: BLE001
+                continue
+            ids = [int(x) for x in re.findall(r"/blogs/entries/(\d+)", resp.text)]
+            self.reads.append((started, max(ids, default=0), resp.headers.get("X-Page-Cache"), resp.status_code))
+
+
+def stale_reads(readers: list[Reader], writers: list[Writer]) -> tuple[int, int, int]:
+    """(reads, reads answered from the cache, stale reads): a read is stale when it started after an
+    entry was acknowledged and shows no entry at least that new (both pages list the newest first)."""
+    import bisect
+
+    acks = sorted(a for w in writers for a in w.entry_acks)
+    times = [t for t, _id in acks]
+    newest_by = []  # newest acknowledged id up to each ack time
+    top = 0
+    for _t, entry_id in acks:
+        top = max(top, entry_id)
+        newest_by.append(top)
+    reads = [r for reader in readers for r in reader.reads if r[3] == 200]
+    stale = 0
+    for started, shown, _cache, _status in reads:
+        k = bisect.bisect_left(times, started)  # acks strictly before the read started
+        if k and shown < newest_by[k - 1]:
+            stale += 1
+    return len(reads), sum(1 for r in reads if r[2] == "hit"), stale
 
 
 def audit(url: str, logs: list[tuple]) -> dict:
@@ -221,10 +275,11 @@ def run(db: str, args) -> bool:
         until = time.monotonic() + args.seconds
         writers = [Writer(i, f"http://127.0.0.1:{port}", seeded["tokens"][i], seeded, until, seed=i)
                    for i in range(args.writers)]
+        readers = [Reader(i, f"http://127.0.0.1:{port}", seeded, until) for i in range(args.readers)]
         started = time.monotonic()
-        for w in writers:
+        for w in writers + readers:
             w.start()
-        for w in writers:
+        for w in writers + readers:
             w.join()
         elapsed = time.monotonic() - started
         server_cpu = _tree_cpu_seconds(server.pid)
@@ -246,6 +301,7 @@ def run(db: str, args) -> bool:
     latencies = sorted(entry[4] for entry in logs)
     five = sum(n for s, n in statuses.items() if s >= 500)
     result = audit(url, logs)
+    n_reads, n_hits, n_stale = stale_reads(readers, writers)
     p = (lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000) if latencies else (lambda q: 0)
     print(f"== {db}: {args.writers} writers, {args.seconds}s, gunicorn {args.workers} workers"
           f"{f', {args.cpu_hogs} CPU hogs' if args.cpu_hogs else ''}; load average {os.getloadavg()[0]:.2f} ==")
@@ -256,9 +312,10 @@ def run(db: str, args) -> bool:
     print(f"  acknowledged {result['acknowledged']}: present once {result['present_once']}, "
           f"one ledger row {result['ledger_once']}, outbox row {result['outbox']}; "
           f"deletes flagged {result['deleted_flagged']}; refused and clean {result['refused_clean']}")
+    print(f"  visitor reads {n_reads} ({n_hits} from the page cache); stale: {n_stale}")
     for problem in result["problems"][:20]:
         print("  PROBLEM:", problem)
-    ok = five == 0 and not result["problems"] and result["acknowledged"] > 0
+    ok = five == 0 and not result["problems"] and result["acknowledged"] > 0 and n_stale == 0
     print("  consistent" if ok else "  NOT CONSISTENT")
     shutil.rmtree(tmp, ignore_errors=True)
     if pg_name:
@@ -275,6 +332,8 @@ def main() -> int:
     parser.add_argument("--writers", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--readers", type=int, default=4, help="visitors reading the blog and home pages meanwhile "
+                        "(the page cache on); a read that misses an entry acknowledged before it started is stale")
     parser.add_argument("--cpu-hogs", type=int, default=0, help="busy loops beside the server (a loaded machine)")
     parser.add_argument("--pg-url", default=os.environ.get("TEST_DATABASE_URL")
                         or "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")

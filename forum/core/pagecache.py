@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections import OrderedDict
 from pathlib import Path
@@ -102,7 +103,8 @@ class RedisGeneration:
 
 
 class PageCache:
-    """Stored responses by key, least recently used out first, bounded in bytes."""
+    """Stored responses by key, least recently used out first, bounded in bytes; one lock, for
+    threaded workers."""
 
     def __init__(self, generation, max_bytes: int, ttl: float):
         self.generation = generation
@@ -111,31 +113,35 @@ class PageCache:
         self.entries: OrderedDict[tuple, tuple] = OrderedDict()
         self.size = 0
         self.hits = self.misses = self.stores = 0
+        self.lock = threading.Lock()
 
     def get(self, key: tuple, generation: int):
-        entry = self.entries.get(key)
-        if entry is None:
-            return None
-        gen, stored_at, status, headers, body = entry
-        if gen != generation or time.monotonic() - stored_at > self.ttl:
-            self._drop(key)
-            return None
-        self.entries.move_to_end(key)
-        return status, headers, body
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is None:
+                return None
+            gen, stored_at, status, headers, body = entry
+            if gen != generation or time.monotonic() - stored_at > self.ttl:
+                self._drop(key)
+                return None
+            self.entries.move_to_end(key)
+            return status, headers, body
 
     def put(self, key: tuple, generation: int, status: int, headers: list, body: bytes) -> None:
         if len(body) > self.max_bytes // 8:
             return
-        self._drop(key)
-        self.entries[key] = (generation, time.monotonic(), status, headers, body)
-        self.size += len(body)
-        self.stores += 1
-        while self.size > self.max_bytes and self.entries:
-            self._drop(next(iter(self.entries)))
+        with self.lock:
+            self._drop(key)
+            self.entries[key] = (generation, time.monotonic(), status, headers, body)
+            self.size += len(body)
+            self.stores += 1
+            while self.size > self.max_bytes and self.entries:
+                self._drop(next(iter(self.entries)))
 
     def clear(self) -> None:
-        self.entries.clear()
-        self.size = 0
+        with self.lock:
+            self.entries.clear()
+            self.size = 0
 
     def _drop(self, key: tuple) -> None:
         entry = self.entries.pop(key, None)

@@ -22,5 +22,7 @@ def test_short_load_run_has_no_5xx_and_a_consistent_audit():
     out = proc.stdout + proc.stderr[-3000:]
     assert proc.returncode == 0, out[-4000:]
     assert "5xx: 0" in proc.stdout and "  consistent" in proc.stdout, out[-4000:]
+    reads = re.search(r"visitor reads (\d+) \((\d+) from the page cache\); stale: (\d+)", proc.stdout)
+    assert reads and int(reads.group(1)) > 0 and int(reads.group(3)) == 0, out[-4000:]
     acknowledged = int(re.search(r"acknowledged (\d+)", proc.stdout).group(1))
     assert acknowledged >= 10, out[-4000:]  # the writers did write
