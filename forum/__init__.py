@@ -57,8 +57,9 @@ def create_app(config: dict | object | None = None) -> Flask:
 
     faults.init_app(app)
     submissions.init_app(app)
-    from forum.core import pagecache
+    from forum.core import pagecache, viewcounts
 
+    viewcounts.init_app(app)
     pagecache.init_app(app)  # last: its hooks go first in the before/after request lists
     return app
 

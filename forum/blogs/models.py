@@ -78,6 +78,7 @@ class Entry(SoftDeleteMixin, MarkdownMixin, TimestampMixin, db.Model):
     prep_thread_id: Mapped[Optional[int]] = mapped_column(ForeignKey("threads.id", ondelete="SET NULL"))
     published_at: Mapped[Optional[datetime]] = mapped_column(default=None)
     comment_count: Mapped[int] = mapped_column(default=0)
+    view_count: Mapped[int] = mapped_column(default=0, server_default="0")  # forum/core/viewcounts.py
     # Incremented on every edit; an edit naming a stale version is a conflict, not an overwrite.
     version: Mapped[int] = mapped_column(default=1)
 

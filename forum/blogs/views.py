@@ -15,7 +15,7 @@ from forum.blogs import attachments, drafts, services
 from forum.blogs.forms import CommentForm, ConfirmForm, DeleteForm, EntryForm, GuestbookForm, UploadForm
 from forum.blogs.models import CATEGORIES, Blog, Comment, Entry, GuestbookMessage
 from forum.blogs.outlines import outline, outlines
-from forum.core import markup
+from forum.core import markup, viewcounts
 from forum.core.errors import ApiError, fail
 from forum.core.revisions import history
 from forum.extensions import db
@@ -140,7 +140,9 @@ def _render_blog(blog: Blog, gb_form: GuestbookForm | None = None, status: int =
 @bp.route("/entries/<int:entry_id>")
 def show_entry(entry_id: int):
     """An entry with its table of contents, attachments, comments and the blog's latest guestbook."""
-    return _render_entry(get_entry(entry_id))
+    entry = get_entry(entry_id)
+    viewcounts.count("entry", entry.id)
+    return _render_entry(entry)
 
 
 def _render_entry(entry: Entry, comment_form: CommentForm | None = None, status: int = 200):

@@ -64,6 +64,7 @@ class Thread(SoftDeleteMixin, MarkdownMixin, TimestampMixin, db.Model):
     is_featured: Mapped[bool] = mapped_column(default=False)
     theme_id: Mapped[Optional[int]] = mapped_column(ForeignKey("themes.id", ondelete="SET NULL"), index=True)
     reply_count: Mapped[int] = mapped_column(default=0)
+    view_count: Mapped[int] = mapped_column(default=0, server_default="0")  # forum/core/viewcounts.py
     # Number of top-level replies so far: the next top-level reply gets position + 1.
     top_level_count: Mapped[int] = mapped_column(default=0)
     last_post_at: Mapped[datetime] = mapped_column(default=utcnow)

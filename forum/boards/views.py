@@ -16,6 +16,7 @@ from forum.boards import services, themes
 from forum.boards.forms import (KIND_LABELS, ConcludeForm, DeleteForm, DraftForm, EditForm, ReplyForm, ThemeForm,
                                 ThreadForm)
 from forum.boards.models import Board, LessonPrep, Post, PrepParticipant, Thread
+from forum.core import viewcounts
 from forum.core.content import DELETE_REASONS
 from forum.core.errors import ApiError, fail
 from forum.core.revisions import history
@@ -167,6 +168,7 @@ def show_thread(thread_id: int):
     if page < 1 or page > pages:
         fail(404)
     tree = services.thread_page(thread, current_user, page)
+    viewcounts.count("thread", thread.id)
     # A visitor can reply, delete or moderate nothing: the forms (and their CSRF tokens) are built
     # only for signed-in users; the template uses them only behind the matching can() checks.
     signed_in = current_user.is_authenticated

@@ -47,7 +47,7 @@ KEPT_HEADERS = ("Content-Type", "Content-Encoding", "Content-Language", "Vary", 
 PERSONAL_G_KEYS = ("csrf_token", "csp_nonce", "jy_personal")
 _PENDING = "jiaoyan.pagecache"
 # Flask-WTF's token and Flask-Babel's locale are cached on g, which is per request in production.
-_REQUEST_STATE = ("jy_personal", "csrf_token", "_flask_babel")
+_REQUEST_STATE = ("jy_personal", "csrf_token", "_flask_babel", "jy_views")
 
 
 class FileGeneration:
@@ -120,19 +120,20 @@ class PageCache:
             entry = self.entries.get(key)
             if entry is None:
                 return None
-            gen, stored_at, status, headers, body = entry
+            gen, stored_at, status, headers, body, views = entry
             if gen != generation or time.monotonic() - stored_at > self.ttl:
                 self._drop(key)
                 return None
             self.entries.move_to_end(key)
-            return status, headers, body
+            return status, headers, body, views
 
-    def put(self, key: tuple, generation: int, status: int, headers: list, body: bytes) -> None:
+    def put(self, key: tuple, generation: int, status: int, headers: list, body: bytes,
+            views: tuple = ()) -> None:
         if len(body) > self.max_bytes // 8:
             return
         with self.lock:
             self._drop(key)
-            self.entries[key] = (generation, time.monotonic(), status, headers, body)
+            self.entries[key] = (generation, time.monotonic(), status, headers, body, views)
             self.size += len(body)
             self.stores += 1
             while self.size > self.max_bytes and self.entries:
@@ -270,7 +271,10 @@ def init_app(app) -> None:
             request.environ[_PENDING] = (key, generation)
             return None
         cache.hits += 1
-        status, headers, body = found
+        status, headers, body, views = found
+        counter = app.extensions.get("jy_viewcounts")
+        for kind, obj_id in views if counter is not None else ():
+            counter.add(kind, obj_id)  # the view this page counted when it was rendered
         resp = app.response_class(body, status=status)
         for name, value in headers:
             resp.headers[name] = value
@@ -283,7 +287,9 @@ def init_app(app) -> None:
             return resp
         key, generation = pending
         headers = [(k, v) for k, v in resp.headers.items() if k in KEPT_HEADERS]
-        cache.put(key, generation, resp.status_code, headers, resp.get_data())
+        from forum.core import viewcounts
+
+        cache.put(key, generation, resp.status_code, headers, resp.get_data(), viewcounts.counted())
         resp.headers["X-Page-Cache"] = "miss"
         return resp
 
