@@ -114,3 +114,17 @@ def test_the_worker_thread_flushes_on_its_own(app_config):
             db.session.remove()
     app.extensions["jy_shutdown"]()
     assert seen == 1
+
+
+def test_pages_show_the_written_counts(app, db, client):
+    group, host, lead, (a, b, c) = prep_group(3)
+    thread = make_thread(group.board, a, title="《春》第一课时集体备课")
+    entry = make_entry(group.blog, a)
+    for _ in range(3):
+        client.get(f"/boards/threads/{thread.id}")
+    client.get(f"/blogs/entries/{entry.id}")
+    flush(app, db)
+    assert "3 次浏览" in client.get(f"/boards/threads/{thread.id}").get_data(as_text=True)  # this view: next flush
+    board = client.get(f"/boards/{group.board.id}").get_data(as_text=True)
+    assert "回复 / 查看" in board and '<span class="muted small"> / 3</span>' in board
+    assert "阅读 1" in client.get(f"/blogs/entries/{entry.id}").get_data(as_text=True)
