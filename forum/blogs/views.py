@@ -116,7 +116,8 @@ def _render_blog(blog: Blog, gb_form: GuestbookForm | None = None, status: int =
         Entry.is_pinned.desc(), Entry.published_at.desc(), Entry.id.desc())
     page = db.paginate(query, page=_page(), per_page=PER_PAGE, error_out=False)
     own_drafts = deleted = []
-    if current_user.is_authenticated:
+    signed_in = current_user.is_authenticated
+    if signed_in:
         own_drafts = db.session.scalars(select(Entry).where(
             Entry.blog_id == blog.id, Entry.author_id == current_user.id, Entry.status == "draft",
             Entry.is_deleted.is_(False)).order_by(Entry.updated_at.desc())).all()
@@ -131,7 +132,9 @@ def _render_blog(blog: Blog, gb_form: GuestbookForm | None = None, status: int =
         "blogs/blog.html", blog=blog, page=page, category=category, tag=tag, categories=CATEGORIES,
         tags=services.blog_tags(blog), drafts=own_drafts, deleted=deleted, guestbook=guestbook,
         autosaves=drafts.my_autosaves(current_user, blog),
-        gb_form=gb_form or GuestbookForm(), delete_form=DeleteForm(), confirm_form=ConfirmForm(),
+        # As on the entry page: forms (CSRF tokens) only for signed-in users.
+        gb_form=gb_form or (GuestbookForm() if signed_in else None),
+        delete_form=DeleteForm() if signed_in else None, confirm_form=ConfirmForm() if signed_in else None,
     ), status
 
 
@@ -159,11 +162,16 @@ def _render_entry(entry: Entry, comment_form: CommentForm | None = None, status:
         .options(joinedload(GuestbookMessage.author))
         .order_by(GuestbookMessage.created_at.desc()).limit(5)).all()
     toc = markup.toc(html)
+    signed_in = current_user.is_authenticated
     return render_template(
         "blogs/entry.html", entry=entry, blog=entry.blog, body_html=html, toc=toc if len(toc) >= 2 else [],
         comments=comments, by_id={c.id: c for c in comments}, files=files, guestbook=guestbook,
-        inline_types=attachments.INLINE, comment_form=comment_form or CommentForm(),
-        delete_form=DeleteForm(), confirm_form=ConfirmForm(), categories=CATEGORIES,
+        inline_types=attachments.INLINE,
+        # Forms make a CSRF token when built: only for signed-in users (a visitor's page is the same
+        # for every visitor, forum/core/pagecache.py); the template uses them behind can() checks.
+        comment_form=comment_form or (CommentForm() if signed_in else None),
+        delete_form=DeleteForm() if signed_in else None, confirm_form=ConfirmForm() if signed_in else None,
+        categories=CATEGORIES,
         revision_count=len(history(entry)) if can(current_user, "see_history", entry) else 0,
         cleared_draft=session.pop("jy_saved_draft", None),
     ), status
