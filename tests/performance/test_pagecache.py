@@ -39,11 +39,30 @@ def test_a_visitors_second_request_is_the_same_page_from_the_cache(app, db, clie
     assert "Content-Security-Policy" in second.headers and second.headers["X-Frame-Options"] == "DENY"
 
 
-def test_visitors_get_no_cookie(app, client):
-    for path in ("/", "/groups", "/search?q=备课"):
-        resp = client.get(path)
-        assert resp.status_code == 200
-        assert "Set-Cookie" not in resp.headers, path
+def test_every_main_page_of_a_visitor_is_kept_and_sets_no_cookie(app_config):
+    """With CSRF on, as on a real site: a form built for a visitor would make a token (and a session)."""
+    from forum import create_app
+    from forum.extensions import db
+    from tests.factories import make_entry
+
+    app_config["WTF_CSRF_ENABLED"] = True
+    app = create_app(app_config)
+    with app.app_context():
+        group, host, lead, (a, b, c) = prep_group(3)
+        thread = make_thread(group.board, a)
+        boards.reply(thread, b, "同意，补充一点。")
+        entry = make_entry(group.blog, a)
+        group_id, board_id, blog_id, thread_id, entry_id = group.id, group.board.id, group.blog.id, thread.id, entry.id
+        db.session.remove()
+    client = app.test_client()
+    paths = ["/", "/groups", f"/groups/{group_id}", "/boards/", f"/boards/{board_id}", f"/boards/threads/{thread_id}",
+             "/blogs/", f"/blogs/{blog_id}", f"/blogs/entries/{entry_id}", "/search?q=备课"]
+    for path in paths:
+        first = client.get(path)
+        assert first.status_code == 200, path
+        assert "Set-Cookie" not in first.headers, path  # no session, no CSRF token: nothing personal
+        assert first.headers.get("X-Page-Cache") == "miss", path
+        assert client.get(path).headers.get("X-Page-Cache") == "hit", path
 
 
 def test_a_new_reply_is_on_the_next_visitors_page(app, db, client):
