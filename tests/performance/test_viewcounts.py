@@ -126,5 +126,5 @@ def test_pages_show_the_written_counts(app, db, client):
     flush(app, db)
     assert "3 次浏览" in client.get(f"/boards/threads/{thread.id}").get_data(as_text=True)  # this view: next flush
     board = client.get(f"/boards/{group.board.id}").get_data(as_text=True)
-    assert "回复 / 查看" in board and '<span class="muted small"> / 3</span>' in board
+    assert "回复/查看" in board and '<span class="muted small"> / 3</span>' in board
     assert "阅读 1" in client.get(f"/blogs/entries/{entry.id}").get_data(as_text=True)
