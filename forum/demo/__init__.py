@@ -7,7 +7,7 @@ import random
 import click
 
 # Feature seeders run in this order; each module defines seed(ctx).
-SEEDERS = ("blogs", "boards", "moderation", "tallies")
+SEEDERS = ("blogs", "boards", "moderation", "tallies", "views")
 
 
 def district_exists() -> bool:
