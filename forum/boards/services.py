@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import joinedload
 
 from forum.auth.models import User
@@ -377,16 +377,20 @@ def thread_page(thread: Thread, user: User, page: int, per_page: int = PAGE_SIZE
     Two range scans whatever the page: positions (k-1)*n+1 … k*n on (thread_id, position), then
     their subtrees by root_id ordered by path. No OFFSET, no COUNT.
     """
-    first = (page - 1) * per_page + 1
-    last = page * per_page
-    roots = (select(Post.id).where(Post.thread_id == thread.id, Post.position >= first, Post.position <= last)
-             .scalar_subquery())
-    posts = list(db.session.scalars(
-        select(Post).where(Post.root_id.in_(roots))
-        .options(joinedload(Post.author))
-        .order_by(Post.path)
-    ))
+    posts = list(db.session.scalars(_PAGE_POSTS, {"thread_id": thread.id, "first": (page - 1) * per_page + 1,
+                                                  "last": page * per_page}))
     return build_tree(posts, user, thread)
+
+
+# Built once, with bound parameters: its cache key (loader options included) is memoized on it.
+_PAGE_POSTS = (
+    select(Post)
+    .where(Post.root_id.in_(
+        select(Post.id).where(Post.thread_id == bindparam("thread_id"), Post.position >= bindparam("first"),
+                              Post.position <= bindparam("last")).scalar_subquery()))
+    .options(joinedload(Post.author))
+    .order_by(Post.path)
+)
 
 
 def build_tree(posts: list[Post], user: User, thread: Thread) -> list[ShownPost]:

@@ -7,7 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from forum.auth.models import User
@@ -43,14 +43,19 @@ def get_board(board_id: int, action: str = "read") -> Board:
     return board
 
 
+# Built once: SQLAlchemy memoizes a statement's cache key on the statement object, so a constant
+# statement with a bound parameter skips rebuilding the key of its loader options on every request.
+_THREAD_WITH_CONTEXT = (
+    select(Thread).where(Thread.id == bindparam("thread_id"))
+    .options(joinedload(Thread.board).joinedload(Board.group), joinedload(Thread.author),
+             joinedload(Thread.prep).selectinload(LessonPrep.participants).joinedload(PrepParticipant.user),
+             selectinload(Thread.tags))
+)
+
+
 def get_thread(thread_id: int, action: str = "read") -> Thread:
     """Load a thread with its board, group, prep and participants; 404/403."""
-    thread = db.session.scalar(
-        select(Thread).where(Thread.id == thread_id)
-        .options(joinedload(Thread.board).joinedload(Board.group), joinedload(Thread.author),
-                 joinedload(Thread.prep).selectinload(LessonPrep.participants).joinedload(PrepParticipant.user),
-                 selectinload(Thread.tags))
-    )
+    thread = db.session.scalar(_THREAD_WITH_CONTEXT, {"thread_id": thread_id})
     if thread is None or not can(current_user, "read", thread):
         fail(404)
     if action != "read" and not can(current_user, action, thread):
