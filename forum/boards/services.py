@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from forum.auth.models import User
 from forum.boards.models import THREAD_KINDS, Board, Post, Thread, ThreadTag
@@ -379,6 +380,8 @@ def thread_page(thread: Thread, user: User, page: int, per_page: int = PAGE_SIZE
     """
     posts = list(db.session.scalars(_PAGE_POSTS, {"thread_id": thread.id, "first": (page - 1) * per_page + 1,
                                                   "last": page * per_page}))
+    for p in posts:  # their thread is this one: spare each post's lazy load through the identity map
+        set_committed_value(p, "thread", thread)
     return build_tree(posts, user, thread)
 
 

@@ -19,9 +19,11 @@ from forum.boards.models import Board, LessonPrep, Post, PrepParticipant, Thread
 from forum.core.content import DELETE_REASONS
 from forum.core.errors import ApiError, fail
 from forum.core.revisions import history
+from forum.core.templating import per_catalog, url_pattern
 from forum.core.timezones import current_month, format_month, parse_month, site_zone
 from forum.extensions import db
 from forum.org.models import Group, Membership
+from forum.policy import actions_on as can_many
 from forum.policy import can
 
 bp = Blueprint("boards", __name__, url_prefix="/boards")
@@ -79,6 +81,7 @@ def _check_form(form: FlaskForm | None = None) -> None:
         fail(400, _("表单已失效，请刷新页面后重试。"))
 
 
+@per_catalog
 def _reasons():
     return [("", _("（作者本人删除无需原因）"))] + [(k, _(v)) for k, v in DELETE_REASONS.items()]
 
@@ -192,13 +195,30 @@ def show_thread(thread_id: int):
     if signed_in:
         delete_form = DeleteForm()
         delete_form.reason.choices = _reasons()
+    user = current_user._get_current_object()
+    # What the viewer may do on each post, asked of the policy once per post and action here rather
+    # than from the template (with the board's read/moderate answers memoized for the page).
+    post_actions = can_many(user, (item.post for item in services.flatten(tree) if not item.hidden),
+                            _POST_ACTIONS)
     return render_template(
         "boards/thread.html", thread=thread, tree=tree, page=page, pages=pages, reply_form=reply_form,
         replying=replying, prep=prep, took=took, missing=missing, kinds=KIND_LABELS,
         overdue=prep is not None and prep_service.is_overdue(prep), state_labels=prep_service.state_labels(),
         action_form=FlaskForm() if signed_in else None, delete_form=delete_form, max_level=services.DISPLAY_DEPTH,
-        can=_can_for(current_user),
+        can=_can_for(user), post_actions=post_actions, can_reply=can(user, "reply", thread),
+        post_urls=_post_urls() if any(post_actions.values()) else None,
     )
+
+
+# The per-post actions the thread page offers (templates/boards/_post.html).
+_POST_ACTIONS = ("edit", "see_history", "adopt", "delete", "restore")
+
+
+def _post_urls() -> dict:
+    """The per-post links and forms' actions, built once per page (url_for for each post cost more
+    than the rest of the post's markup)."""
+    return {name: url_pattern(f"boards.{name}", "post_id")
+            for name in ("edit_post", "post_history", "adopt_post", "delete_post", "restore_post")}
 
 
 def _can_for(proxy):

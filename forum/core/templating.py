@@ -83,6 +83,89 @@ def _template_gettext(translations):
     return gettext
 
 
+class UrlPattern:
+    """A URL that differs only by one int for many ints, built once: prefix + str(int) + suffix.
+
+    `make(value)` builds the URL for one value (url_for, url_with); it is called once with a
+    sentinel, and again for every value if the sentinel is not found exactly once (say, a query
+    string that happens to hold it). Ids' URL converters and urlencode write an int as str(int).
+    """
+
+    __slots__ = ("prefix", "suffix", "make")
+    _SENTINEL = "918273645546372819"
+
+    def __init__(self, make):
+        url = make(int(self._SENTINEL))
+        if url.count(self._SENTINEL) == 1:
+            self.prefix, _, self.suffix = url.partition(self._SENTINEL)
+            self.make = None
+        else:
+            self.make = make
+
+    def __call__(self, value: int) -> str:
+        if self.make is not None:
+            return self.make(int(value))
+        return f"{self.prefix}{int(value)}{self.suffix}"
+
+
+def url_pattern(endpoint: str, key: str, **values) -> UrlPattern:
+    """`url_for(endpoint, key=<id>, **values)` for many ids."""
+    from flask import url_for
+
+    return UrlPattern(lambda v: url_for(endpoint, **{key: v}, **values))
+
+
+def url_with_pattern(key: str) -> UrlPattern:
+    """`url_with(key=<id>)` for many ids: the current URL with one query parameter set."""
+    return UrlPattern(lambda v: url_with(**{key: v}))
+
+
+_catalog_by_locale: dict[tuple, object] = {}
+
+
+def request_catalog():
+    """The request's Babel catalogue, found by the request's locale (Flask-Babel caches the Locale
+    object per request) without Flask-Babel's per-call domain lookup and locale-to-string."""
+    locale = get_locale()
+    if locale is None:
+        return get_translations()
+    key = (locale.language, locale.territory, locale.script, locale.variant, getattr(locale, "modifier", None))
+    translations = _catalog_by_locale.get(key)
+    if translations is None:
+        translations = _catalog_by_locale[key] = get_translations()
+    return translations
+
+
+def request_gettext(message: str) -> str:
+    """Python-side gettext without variables (what flask_babel.gettext(message) returns), for
+    labels built on every request."""
+    return request_catalog().ugettext(message)
+
+
+def per_catalog(fn):
+    """Cache what a no-argument function of translated labels returns, per catalogue (a copy per
+    call, so callers may change it); `fn` still translates with `_`, where extraction finds it."""
+    cache: dict[int, tuple[object, object]] = {}
+
+    def wrapper():
+        if get_locale() is None:  # outside a request: nothing to key on
+            return fn()
+        translations = request_catalog()
+        hit = cache.get(id(translations))
+        if hit is None or hit[0] is not translations:
+            hit = cache[id(translations)] = (translations, fn())  # a handful of catalogues
+        return hit[1].copy()
+    wrapper.__doc__, wrapper.__name__ = fn.__doc__, fn.__name__
+    return wrapper
+
+
+@pass_context
+def _global_gettext(__context, __string, **variables):
+    """The template `_` where the context processor's is not seen (macros imported without
+    context): the request's catalogue, then the same memoized gettext."""
+    return _template_gettext(request_catalog())(__context, __string, **variables)
+
+
 def init_app(app) -> None:
     from forum import policy
     from forum.core import assets, compression
@@ -94,6 +177,9 @@ def init_app(app) -> None:
     app.jinja_env.filters["dt"] = format_datetime
     app.jinja_env.filters["date"] = lambda dt: format_datetime(dt, "%Y-%m-%d")
     app.jinja_env.globals["url_with"] = url_with
+    # Replaces Flask-Babel's (installed by init_babel, which runs first); ngettext and the rest stay.
+    app.jinja_env.globals["_"] = app.jinja_env.globals["gettext"] = _global_gettext
+    app.jinja_env.globals["url_with_pattern"] = url_with_pattern
     # Endpoint names, so shared templates link to optional features only when they exist.
     app.jinja_env.globals["url_rules"] = app.view_functions
     app.jinja_env.trim_blocks = True
@@ -108,9 +194,10 @@ def init_app(app) -> None:
 
     @app.context_processor
     def _globals():
-        gettext = _template_gettext(get_translations())
+        gettext = _template_gettext(request_catalog())
         return {
-            # Flask-Babel's `_`/`gettext` stay the globals (macros imported without context use them).
+            # Bound once per render; the globals' `_` (macros imported without context) finds the
+            # catalogue on each call.
             "_": gettext,
             "gettext": gettext,
             "can": lambda action, obj=None: policy.can(current_user, action, obj),
