@@ -45,8 +45,11 @@ def latest_entries_panel(**_context) -> str:
     from forum.blogs.services import for_listing, visible_entries
     from forum.extensions import db
 
-    entries = db.session.scalars(
-        for_listing(visible_entries(current_user)).order_by(Entry.published_at.desc(), Entry.id.desc()).limit(10)).all()
+    from forum.policy import statement_for
+
+    stmt = statement_for(current_user, "home_latest_entries", lambda u: (
+        for_listing(visible_entries(u)).order_by(Entry.published_at.desc(), Entry.id.desc()).limit(10)))
+    entries = db.session.scalars(stmt).all()
     return render_template("blogs/_panel_latest.html", entries=entries)
 
 

@@ -326,10 +326,9 @@ def board_threads(board: Board, user: User, *, before: str | None = None, limit:
     `before` is the cursor of the last row of the previous page ("<pinned>:<iso time>:<id>").
     Returns (threads, next_cursor).
     """
-    q = (select(Thread).where(Thread.board_id == board.id)
-         .options(joinedload(Thread.author), joinedload(Thread.last_poster)))
-    if not can(user, "moderate", board):
-        q = q.where(Thread.is_deleted.is_(False))
+    moderator = can(user, "moderate", board)
+    params = {"board_id": board.id}
+    kind = "first"
     if before:
         try:
             pinned_s, ts, tid = before.split("~")
@@ -338,22 +337,44 @@ def board_threads(board: Board, user: User, *, before: str | None = None, limit:
             pinned, when, tid = pinned_s == "1", datetime.fromisoformat(ts), int(tid)
         except (ValueError, TypeError):
             fail(422, _("分页参数无效。"), field="before")
-        if pinned:
-            q = q.where((Thread.is_pinned.is_(False))
-                        | ((Thread.last_post_at < when) | ((Thread.last_post_at == when) & (Thread.id < tid))))
-        else:
-            # `last_post_at <= when` repeats what the OR implies: it is the range bound the index can
-            # seek to, so page 500 starts where it should instead of walking 15,000 index entries.
-            q = q.where(Thread.is_pinned.is_(False), Thread.last_post_at <= when,
-                        (Thread.last_post_at < when) | ((Thread.last_post_at == when) & (Thread.id < tid)))
-    q = q.order_by(Thread.is_pinned.desc(), Thread.last_post_at.desc(), Thread.id.desc()).limit(limit + 1)
-    rows = list(db.session.scalars(q).unique())
+        kind = "after_pinned" if pinned else "after"
+        params.update(when=when, tid=tid)
+    q = _board_page_statement(moderator, kind, limit)
+    rows = list(db.session.scalars(q, params).unique())
     cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
         cursor = f"{int(last.is_pinned)}~{last.last_post_at.isoformat()}~{last.id}"
     return rows, cursor
+
+
+_board_pages: dict[tuple, object] = {}
+
+
+def _board_page_statement(moderator: bool, kind: str, limit: int):
+    """The board page's SELECT, built once per variant with bound parameters (board_id, and the
+    cursor's when/tid), so its cache key is memoized on the statement object."""
+    key = (moderator, kind, limit)
+    q = _board_pages.get(key)
+    if q is not None:
+        return q
+    q = (select(Thread).where(Thread.board_id == bindparam("board_id"))
+         .options(joinedload(Thread.author), joinedload(Thread.last_poster)))
+    if not moderator:
+        q = q.where(Thread.is_deleted.is_(False))
+    when, tid = bindparam("when"), bindparam("tid")
+    if kind == "after_pinned":
+        q = q.where((Thread.is_pinned.is_(False))
+                    | ((Thread.last_post_at < when) | ((Thread.last_post_at == when) & (Thread.id < tid))))
+    elif kind == "after":
+        # `last_post_at <= when` repeats what the OR implies: it is the range bound the index can
+        # seek to, so page 500 starts where it should instead of walking 15,000 index entries.
+        q = q.where(Thread.is_pinned.is_(False), Thread.last_post_at <= when,
+                    (Thread.last_post_at < when) | ((Thread.last_post_at == when) & (Thread.id < tid)))
+    q = q.order_by(Thread.is_pinned.desc(), Thread.last_post_at.desc(), Thread.id.desc()).limit(limit + 1)
+    _board_pages[key] = q
+    return q
 
 
 @dataclass
@@ -451,13 +472,13 @@ def thread_participant_ids(thread: Thread) -> set[int]:
 
 def latest_threads(user: User, limit: int = 8) -> list[Thread]:
     """Latest active threads on boards `user` may read."""
-    from forum.policy import readable_boards_clause
+    from forum.policy import readable_boards_clause, statement_for
 
-    return list(db.session.scalars(
-        select(Thread).where(Thread.is_deleted.is_(False), readable_boards_clause(user, Thread.board_id))
+    stmt = statement_for(user, f"latest_threads:{limit}", lambda u: (
+        select(Thread).where(Thread.is_deleted.is_(False), readable_boards_clause(u, Thread.board_id))
         .options(joinedload(Thread.board), joinedload(Thread.last_poster))
-        .order_by(Thread.last_post_at.desc()).limit(limit)
-    ).unique())
+        .order_by(Thread.last_post_at.desc()).limit(limit)))
+    return list(db.session.scalars(stmt).unique())
 
 
 def count_posts(thread: Thread) -> int:

@@ -100,10 +100,18 @@ def index():
     return render_template("boards/index.html", boards=boards)
 
 
+_BOARD_WITH_GROUP = (select(Board).where(Board.id == bindparam("board_id"))
+                     .options(joinedload(Board.group).joinedload(Group.school)))
+
+
 @bp.route("/<int:board_id>")
 def show_board(board_id: int):
     """Threads of a board: pinned first, then by last activity; keyset pagination."""
-    board = get_board(board_id)
+    # The board with its group and the group's school (the page shows the group's label): one
+    # statement instead of three.
+    board = db.session.scalar(_BOARD_WITH_GROUP, {"board_id": board_id})
+    if board is None or not can(current_user, "read", board):
+        fail(404)
     threads, cursor = services.board_threads(board, current_user, before=request.args.get("before"))
     theme = themes.theme_for(board.group) if board.group else None
     return render_template("boards/board.html", board=board, threads=threads, cursor=cursor, theme=theme,

@@ -115,6 +115,23 @@ def url_pattern(endpoint: str, key: str, **values) -> UrlPattern:
     return UrlPattern(lambda v: url_for(endpoint, **{key: v}, **values))
 
 
+class RowUrls:
+    """`url_for` for the rows of a list, `urls(endpoint, key, id, **values)`: one UrlPattern per
+    endpoint, key and other values, so a list of 30 rows builds each kind of link once."""
+
+    __slots__ = ("_patterns",)
+
+    def __init__(self):
+        self._patterns: dict[tuple, UrlPattern] = {}
+
+    def __call__(self, endpoint: str, key: str, value: int, **values) -> str:
+        k = (endpoint, key, tuple(sorted(values.items())) if values else ())
+        pattern = self._patterns.get(k)
+        if pattern is None:
+            pattern = self._patterns[k] = url_pattern(endpoint, key, **values)
+        return pattern(value)
+
+
 def url_with_pattern(key: str) -> UrlPattern:
     """`url_with(key=<id>)` for many ids: the current URL with one query parameter set."""
     return UrlPattern(lambda v: url_with(**{key: v}))
@@ -180,6 +197,7 @@ def init_app(app) -> None:
     # Replaces Flask-Babel's (installed by init_babel, which runs first); ngettext and the rest stay.
     app.jinja_env.globals["_"] = app.jinja_env.globals["gettext"] = _global_gettext
     app.jinja_env.globals["url_with_pattern"] = url_with_pattern
+    app.jinja_env.globals["row_urls"] = RowUrls
     # Endpoint names, so shared templates link to optional features only when they exist.
     app.jinja_env.globals["url_rules"] = app.view_functions
     app.jinja_env.trim_blocks = True

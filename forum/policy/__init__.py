@@ -554,8 +554,9 @@ _SITE_RULES: dict[str, Callable] = {
 
 # The SQL twins live in forum/policy/queries.py; re-exported here so callers keep one import.
 from forum.policy.queries import (  # noqa: E402  (they need the helpers above)
-    readable_blogs_clause, readable_boards_clause, readable_group_ids, visible_groups_clause,
+    readable_blogs_clause, readable_boards_clause, readable_group_ids, statement_for, visibility_key,
+    visible_groups_clause,
 )
 
 __all__ = ["can", "rule", "memo", "actions_on", "readable_group_ids", "readable_blogs_clause", "readable_boards_clause",
-           "visible_groups_clause", "moderates_group", "can_read_group", "signed_in"]
+           "visible_groups_clause", "statement_for", "visibility_key", "moderates_group", "can_read_group", "signed_in"]
