@@ -213,7 +213,7 @@ def show_thread(thread_id: int):
         replying=replying, prep=prep, took=took, missing=missing, kinds=KIND_LABELS,
         overdue=prep is not None and prep_service.is_overdue(prep), state_labels=prep_service.state_labels(),
         action_form=FlaskForm() if signed_in else None, delete_form=delete_form, max_level=services.DISPLAY_DEPTH,
-        can=_can_for(user), post_actions=post_actions, can_reply=can(user, "reply", thread),
+        post_actions=post_actions, can_reply=can(user, "reply", thread),
         post_urls=_post_urls() if any(post_actions.values()) else None,
     )
 
@@ -227,16 +227,6 @@ def _post_urls() -> dict:
     than the rest of the post's markup)."""
     return {name: url_pattern(f"boards.{name}", "post_id")
             for name in ("edit_post", "post_history", "adopt_post", "delete_post", "restore_post")}
-
-
-def _can_for(proxy):
-    """The template's `can`, bound to the real user object: a page of 40 posts asks the policy a few
-    hundred times, and going through the current_user proxy each time cost most of the render."""
-    user = proxy._get_current_object() if hasattr(proxy, "_get_current_object") else proxy
-
-    def _can(action, obj=None):
-        return can(user, action, obj)
-    return _can
 
 
 @bp.route("/posts/<int:post_id>")

@@ -218,7 +218,9 @@ def init_app(app) -> None:
             # catalogue on each call.
             "_": gettext,
             "gettext": gettext,
-            "can": lambda action, obj=None: policy.can(current_user, action, obj),
+            # Bound to the user object (not the current_user proxy) and remembering its answers
+            # for this render: a list asks the same question of the same object once per row.
+            "can": policy.asker(current_user._get_current_object()),
             "current_locale": _locale_code(),
             "site_name": app.config.get("SITE_NAME", "教研网"),
             "nav_counts": _nav_counts,

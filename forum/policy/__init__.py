@@ -536,6 +536,31 @@ def actions_on(user, objs, actions) -> dict[int, frozenset[str]]:
         return {obj.id: frozenset(a for a in actions if can(user, a, obj)) for obj in objs}
 
 
+def asker(user):
+    """`can` for one read-only pass over a page (a template render): `ask(action, obj=None)`.
+
+    Each answer and each container answer (see `memo`) is remembered for the pass: a page asks
+    `can("comment", entry)` once per comment and about the same board for every post. Nothing may
+    change roles, memberships or content while the pass runs; templates change nothing.
+    """
+    answers: dict[tuple, tuple] = {}
+    containers: dict = {}
+
+    def ask(action: str, obj=None) -> bool:
+        key = (action, id(obj))
+        hit = answers.get(key)
+        if hit is not None and hit[0] is obj:
+            return hit[1]
+        token = _container_memo.set(containers)
+        try:
+            answer = can(user, action, obj)
+        finally:
+            _container_memo.reset(token)
+        answers[key] = (obj, answer)  # holding obj keeps its id from being reused
+        return answer
+    return ask
+
+
 # --- site-wide actions (no object) ---------------------------------------------------------------
 
 _SITE_RULES: dict[str, Callable] = {
@@ -558,5 +583,5 @@ from forum.policy.queries import (  # noqa: E402  (they need the helpers above)
     visible_groups_clause,
 )
 
-__all__ = ["can", "rule", "memo", "actions_on", "readable_group_ids", "readable_blogs_clause", "readable_boards_clause",
+__all__ = ["can", "rule", "memo", "actions_on", "asker", "readable_group_ids", "readable_blogs_clause", "readable_boards_clause",
            "visible_groups_clause", "statement_for", "visibility_key", "moderates_group", "can_read_group", "signed_in"]
