@@ -51,13 +51,13 @@ _THREAD_WITH_CONTEXT = (
     select(Thread).where(Thread.id == bindparam("thread_id"))
     .options(joinedload(Thread.board).joinedload(Board.group), joinedload(Thread.author),
              joinedload(Thread.prep).selectinload(LessonPrep.participants).joinedload(PrepParticipant.user),
-             selectinload(Thread.tags))
+             joinedload(Thread.tags))
 )
 
 
 def get_thread(thread_id: int, action: str = "read") -> Thread:
     """Load a thread with its board, group, prep and participants; 404/403."""
-    thread = db.session.scalar(_THREAD_WITH_CONTEXT, {"thread_id": thread_id})
+    thread = db.session.scalars(_THREAD_WITH_CONTEXT, {"thread_id": thread_id}).unique().first()
     if thread is None or not can(current_user, "read", thread):
         fail(404)
     if action != "read" and not can(current_user, action, thread):
