@@ -45,8 +45,11 @@ def latest_entries_panel(**_context) -> str:
     from forum.blogs.services import for_listing, visible_entries
     from forum.extensions import db
 
-    entries = db.session.scalars(
-        for_listing(visible_entries(current_user)).order_by(Entry.published_at.desc(), Entry.id.desc()).limit(10)).all()
+    from forum.policy import statement_for
+
+    stmt = statement_for(current_user, "home_latest_entries", lambda u: (
+        for_listing(visible_entries(u)).order_by(Entry.published_at.desc(), Entry.id.desc()).limit(10)))
+    entries = db.session.scalars(stmt).all()
     return render_template("blogs/_panel_latest.html", entries=entries)
 
 
@@ -59,10 +62,20 @@ def group_blog_panel(group=None, **_context) -> str:
     blog = group.blog if group is not None else None
     if blog is None:
         return ""
-    entries = db.session.scalars(
-        for_listing(visible_entries(current_user, blog)).order_by(Entry.is_pinned.desc(), Entry.published_at.desc(),
-                                                     Entry.id.desc()).limit(8)).all()
+    global _GROUP_PANEL_ENTRIES
+    if _GROUP_PANEL_ENTRIES is None:
+        # One blog's published entries (visible_entries with a blog reads nothing of the user),
+        # built once with the blog id bound: its cache key is memoized on the statement.
+        from sqlalchemy import bindparam
+
+        _GROUP_PANEL_ENTRIES = (
+            for_listing(visible_entries(None, blog_id=bindparam("blog_id")))
+            .order_by(Entry.is_pinned.desc(), Entry.published_at.desc(), Entry.id.desc()).limit(8))
+    entries = db.session.scalars(_GROUP_PANEL_ENTRIES, {"blog_id": blog.id}).all()
     return render_template("blogs/_panel_group.html", blog=blog, group=group, entries=entries)
+
+
+_GROUP_PANEL_ENTRIES = None
 
 
 def my_blog_panel(**_context) -> str:

@@ -178,7 +178,10 @@ def send_attachment(att: Attachment, *, inline: bool = False):
 
 def entry_attachments(entry: Entry) -> list[Attachment]:
     """The entry's visible attachments, oldest first."""
-    return list(db.session.scalars(
-        db.select(Attachment).where(Attachment.entry_id == entry.id, Attachment.is_deleted.is_(False))
-        .order_by(Attachment.id)
-    ))
+    return list(db.session.scalars(_ENTRY_ATTACHMENTS, {"entry_id": entry.id}))
+
+
+# Built once with the entry id bound (its cache key is memoized on the statement).
+_ENTRY_ATTACHMENTS = (
+    db.select(Attachment).where(Attachment.entry_id == db.bindparam("entry_id"), Attachment.is_deleted.is_(False))
+    .order_by(Attachment.id))

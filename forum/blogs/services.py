@@ -380,13 +380,17 @@ def restore_guestbook_message(msg: GuestbookMessage, actor) -> GuestbookMessage:
 # --- reading -------------------------------------------------------------------------------------
 
 def visible_entries(user, blog: Blog | None = None, *, category: str | None = None, tag: str | None = None,
-                    include_own_drafts: bool = False):
-    """A SELECT of published, undeleted entries `user` may read (one blog or the whole district)."""
+                    include_own_drafts: bool = False, blog_id=None):
+    """A SELECT of published, undeleted entries `user` may read (one blog or the whole district).
+
+    `blog_id` (a bound parameter, say) stands for `blog` in statements built once for any blog;
+    the caller has checked that the blog is readable, as for `blog`.
+    """
     from forum.policy import readable_blogs_clause
 
     q = select(Entry).where(Entry.is_deleted.is_(False), Entry.status == "published")
-    if blog is not None:
-        q = q.where(Entry.blog_id == blog.id)
+    if blog is not None or blog_id is not None:
+        q = q.where(Entry.blog_id == (blog.id if blog is not None else blog_id))
     else:
         q = q.where(readable_blogs_clause(user, Entry.blog_id))
     if category:

@@ -7,7 +7,7 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -148,19 +148,27 @@ def show_entry(entry_id: int):
     return _render_entry(entry)
 
 
+# The entry page's lists, built once with the ids bound (their cache keys are memoized on them):
+# the comments (a moderator also sees deleted ones) and the blog's latest guestbook messages.
+_ENTRY_COMMENTS = {
+    moderator: (select(Comment).where(Comment.entry_id == bindparam("entry_id"),
+                                      *(() if moderator else (Comment.is_deleted.is_(False),)))
+                .options(joinedload(Comment.author)).order_by(Comment.created_at, Comment.id))
+    for moderator in (False, True)
+}
+_ENTRY_GUESTBOOK = (
+    select(GuestbookMessage).where(GuestbookMessage.blog_id == bindparam("blog_id"),
+                                   GuestbookMessage.is_deleted.is_(False))
+    .options(joinedload(GuestbookMessage.author))
+    .order_by(GuestbookMessage.created_at.desc()).limit(5))
+
+
 def _render_entry(entry: Entry, comment_form: CommentForm | None = None, status: int = 200):
     html = entry.html
-    comments_q = select(Comment).where(Comment.entry_id == entry.id)
-    if not can(current_user, "moderate", entry):
-        comments_q = comments_q.where(Comment.is_deleted.is_(False))
-    comments = db.session.scalars(comments_q.options(joinedload(Comment.author))
-                                  .order_by(Comment.created_at, Comment.id)).all()
+    comments = db.session.scalars(_ENTRY_COMMENTS[bool(can(current_user, "moderate", entry))],
+                                  {"entry_id": entry.id}).all()
     files = attachments.entry_attachments(entry)
-    guestbook = db.session.scalars(
-        select(GuestbookMessage).where(GuestbookMessage.blog_id == entry.blog_id,
-                                       GuestbookMessage.is_deleted.is_(False))
-        .options(joinedload(GuestbookMessage.author))
-        .order_by(GuestbookMessage.created_at.desc()).limit(5)).all()
+    guestbook = db.session.scalars(_ENTRY_GUESTBOOK, {"blog_id": entry.blog_id}).all()
     toc = markup.toc(html)
     signed_in = current_user.is_authenticated
     return render_template(

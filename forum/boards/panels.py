@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import render_template
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from forum.boards import prep as prep_service
@@ -14,15 +14,19 @@ from forum.extensions import db
 from forum.policy import can
 
 
+# Built once with the board id bound: its cache key (loader options included) is memoized on it.
+_GROUP_BOARD_THREADS = (
+    select(Thread).where(Thread.board_id == bindparam("board_id"), Thread.is_deleted.is_(False))
+    .options(joinedload(Thread.last_poster), joinedload(Thread.prep))
+    .order_by(Thread.is_pinned.desc(), Thread.last_post_at.desc()).limit(10))
+
+
 def group_board(group) -> str:
     """The group's latest threads and open preparations."""
     board = group.board
     if board is None or not can(current_user, "read", board):
         return ""
-    threads = db.session.scalars(
-        select(Thread).where(Thread.board_id == board.id, Thread.is_deleted.is_(False))
-        .options(joinedload(Thread.last_poster), joinedload(Thread.prep))
-        .order_by(Thread.is_pinned.desc(), Thread.last_post_at.desc()).limit(10)).unique().all()
+    threads = db.session.scalars(_GROUP_BOARD_THREADS, {"board_id": board.id}).unique().all()
     return render_template("boards/_panel_group_board.html", board=board, threads=threads, group=group,
                            state_labels=prep_service.state_labels())
 

@@ -19,6 +19,7 @@ from forum.boards import services
 from forum.boards.models import LessonPrep, Post, PrepParticipant, Thread
 from forum.core.db import utcnow
 from forum.core.errors import fail
+from forum.core.templating import per_catalog
 from forum.core.revisions import keep_revision
 from forum.core.writepath import Credit, add_contribution, record
 from forum.extensions import db
@@ -27,6 +28,7 @@ from forum.notifications.services import notify
 from forum.org.models import Membership
 from forum.policy import can, moderates_content
 
+@per_catalog
 def state_labels() -> dict[str, str]:
     """The states' names in the interface language."""
     return {"drafting": _("起草中"), "discussing": _("研讨中"), "concluded": _("已定稿")}

@@ -8,8 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from forum.auth.models import User
 from forum.boards.models import THREAD_KINDS, Board, Post, Thread, ThreadTag
@@ -325,10 +326,9 @@ def board_threads(board: Board, user: User, *, before: str | None = None, limit:
     `before` is the cursor of the last row of the previous page ("<pinned>:<iso time>:<id>").
     Returns (threads, next_cursor).
     """
-    q = (select(Thread).where(Thread.board_id == board.id)
-         .options(joinedload(Thread.author), joinedload(Thread.last_poster)))
-    if not can(user, "moderate", board):
-        q = q.where(Thread.is_deleted.is_(False))
+    moderator = can(user, "moderate", board)
+    params = {"board_id": board.id}
+    kind = "first"
     if before:
         try:
             pinned_s, ts, tid = before.split("~")
@@ -337,22 +337,44 @@ def board_threads(board: Board, user: User, *, before: str | None = None, limit:
             pinned, when, tid = pinned_s == "1", datetime.fromisoformat(ts), int(tid)
         except (ValueError, TypeError):
             fail(422, _("分页参数无效。"), field="before")
-        if pinned:
-            q = q.where((Thread.is_pinned.is_(False))
-                        | ((Thread.last_post_at < when) | ((Thread.last_post_at == when) & (Thread.id < tid))))
-        else:
-            # `last_post_at <= when` repeats what the OR implies: it is the range bound the index can
-            # seek to, so page 500 starts where it should instead of walking 15,000 index entries.
-            q = q.where(Thread.is_pinned.is_(False), Thread.last_post_at <= when,
-                        (Thread.last_post_at < when) | ((Thread.last_post_at == when) & (Thread.id < tid)))
-    q = q.order_by(Thread.is_pinned.desc(), Thread.last_post_at.desc(), Thread.id.desc()).limit(limit + 1)
-    rows = list(db.session.scalars(q).unique())
+        kind = "after_pinned" if pinned else "after"
+        params.update(when=when, tid=tid)
+    q = _board_page_statement(moderator, kind, limit)
+    rows = list(db.session.scalars(q, params).unique())
     cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
         cursor = f"{int(last.is_pinned)}~{last.last_post_at.isoformat()}~{last.id}"
     return rows, cursor
+
+
+_board_pages: dict[tuple, object] = {}
+
+
+def _board_page_statement(moderator: bool, kind: str, limit: int):
+    """The board page's SELECT, built once per variant with bound parameters (board_id, and the
+    cursor's when/tid), so its cache key is memoized on the statement object."""
+    key = (moderator, kind, limit)
+    q = _board_pages.get(key)
+    if q is not None:
+        return q
+    q = (select(Thread).where(Thread.board_id == bindparam("board_id"))
+         .options(joinedload(Thread.author), joinedload(Thread.last_poster)))
+    if not moderator:
+        q = q.where(Thread.is_deleted.is_(False))
+    when, tid = bindparam("when"), bindparam("tid")
+    if kind == "after_pinned":
+        q = q.where((Thread.is_pinned.is_(False))
+                    | ((Thread.last_post_at < when) | ((Thread.last_post_at == when) & (Thread.id < tid))))
+    elif kind == "after":
+        # `last_post_at <= when` repeats what the OR implies: it is the range bound the index can
+        # seek to, so page 500 starts where it should instead of walking 15,000 index entries.
+        q = q.where(Thread.is_pinned.is_(False), Thread.last_post_at <= when,
+                    (Thread.last_post_at < when) | ((Thread.last_post_at == when) & (Thread.id < tid)))
+    q = q.order_by(Thread.is_pinned.desc(), Thread.last_post_at.desc(), Thread.id.desc()).limit(limit + 1)
+    _board_pages[key] = q
+    return q
 
 
 @dataclass
@@ -377,16 +399,22 @@ def thread_page(thread: Thread, user: User, page: int, per_page: int = PAGE_SIZE
     Two range scans whatever the page: positions (k-1)*n+1 … k*n on (thread_id, position), then
     their subtrees by root_id ordered by path. No OFFSET, no COUNT.
     """
-    first = (page - 1) * per_page + 1
-    last = page * per_page
-    roots = (select(Post.id).where(Post.thread_id == thread.id, Post.position >= first, Post.position <= last)
-             .scalar_subquery())
-    posts = list(db.session.scalars(
-        select(Post).where(Post.root_id.in_(roots))
-        .options(joinedload(Post.author))
-        .order_by(Post.path)
-    ))
+    posts = list(db.session.scalars(_PAGE_POSTS, {"thread_id": thread.id, "first": (page - 1) * per_page + 1,
+                                                  "last": page * per_page}))
+    for p in posts:  # their thread is this one: spare each post's lazy load through the identity map
+        set_committed_value(p, "thread", thread)
     return build_tree(posts, user, thread)
+
+
+# Built once, with bound parameters: its cache key (loader options included) is memoized on it.
+_PAGE_POSTS = (
+    select(Post)
+    .where(Post.root_id.in_(
+        select(Post.id).where(Post.thread_id == bindparam("thread_id"), Post.position >= bindparam("first"),
+                              Post.position <= bindparam("last")).scalar_subquery()))
+    .options(joinedload(Post.author))
+    .order_by(Post.path)
+)
 
 
 def build_tree(posts: list[Post], user: User, thread: Thread) -> list[ShownPost]:
@@ -444,13 +472,13 @@ def thread_participant_ids(thread: Thread) -> set[int]:
 
 def latest_threads(user: User, limit: int = 8) -> list[Thread]:
     """Latest active threads on boards `user` may read."""
-    from forum.policy import readable_boards_clause
+    from forum.policy import readable_boards_clause, statement_for
 
-    return list(db.session.scalars(
-        select(Thread).where(Thread.is_deleted.is_(False), readable_boards_clause(user, Thread.board_id))
+    stmt = statement_for(user, f"latest_threads:{limit}", lambda u: (
+        select(Thread).where(Thread.is_deleted.is_(False), readable_boards_clause(u, Thread.board_id))
         .options(joinedload(Thread.board), joinedload(Thread.last_poster))
-        .order_by(Thread.last_post_at.desc()).limit(limit)
-    ).unique())
+        .order_by(Thread.last_post_at.desc()).limit(limit)))
+    return list(db.session.scalars(stmt).unique())
 
 
 def count_posts(thread: Thread) -> int:

@@ -7,7 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from forum.auth.models import User
@@ -20,9 +20,11 @@ from forum.core import viewcounts
 from forum.core.content import DELETE_REASONS
 from forum.core.errors import ApiError, fail
 from forum.core.revisions import history
+from forum.core.templating import per_catalog, url_pattern
 from forum.core.timezones import current_month, format_month, parse_month, site_zone
 from forum.extensions import db
 from forum.org.models import Group, Membership
+from forum.policy import actions_on as can_many
 from forum.policy import can
 
 bp = Blueprint("boards", __name__, url_prefix="/boards")
@@ -44,14 +46,19 @@ def get_board(board_id: int, action: str = "read") -> Board:
     return board
 
 
+# Built once: SQLAlchemy memoizes a statement's cache key on the statement object, so a constant
+# statement with a bound parameter skips rebuilding the key of its loader options on every request.
+_THREAD_WITH_CONTEXT = (
+    select(Thread).where(Thread.id == bindparam("thread_id"))
+    .options(joinedload(Thread.board).joinedload(Board.group), joinedload(Thread.author),
+             joinedload(Thread.prep).selectinload(LessonPrep.participants).joinedload(PrepParticipant.user),
+             joinedload(Thread.tags))
+)
+
+
 def get_thread(thread_id: int, action: str = "read") -> Thread:
     """Load a thread with its board, group, prep and participants; 404/403."""
-    thread = db.session.scalar(
-        select(Thread).where(Thread.id == thread_id)
-        .options(joinedload(Thread.board).joinedload(Board.group), joinedload(Thread.author),
-                 joinedload(Thread.prep).selectinload(LessonPrep.participants).joinedload(PrepParticipant.user),
-                 selectinload(Thread.tags))
-    )
+    thread = db.session.scalars(_THREAD_WITH_CONTEXT, {"thread_id": thread_id}).unique().first()
     if thread is None or not can(current_user, "read", thread):
         fail(404)
     if action != "read" and not can(current_user, action, thread):
@@ -75,6 +82,7 @@ def _check_form(form: FlaskForm | None = None) -> None:
         fail(400, _("表单已失效，请刷新页面后重试。"))
 
 
+@per_catalog
 def _reasons():
     return [("", _("（作者本人删除无需原因）"))] + [(k, _(v)) for k, v in DELETE_REASONS.items()]
 
@@ -93,10 +101,18 @@ def index():
     return render_template("boards/index.html", boards=boards)
 
 
+_BOARD_WITH_GROUP = (select(Board).where(Board.id == bindparam("board_id"))
+                     .options(joinedload(Board.group).joinedload(Group.school)))
+
+
 @bp.route("/<int:board_id>")
 def show_board(board_id: int):
     """Threads of a board: pinned first, then by last activity; keyset pagination."""
-    board = get_board(board_id)
+    # The board with its group and the group's school (the page shows the group's label): one
+    # statement instead of three.
+    board = db.session.scalar(_BOARD_WITH_GROUP, {"board_id": board_id})
+    if board is None or not can(current_user, "read", board):
+        fail(404)
     threads, cursor = services.board_threads(board, current_user, before=request.args.get("before"))
     theme = themes.theme_for(board.group) if board.group else None
     return render_template("boards/board.html", board=board, threads=threads, cursor=cursor, theme=theme,
@@ -189,23 +205,30 @@ def show_thread(thread_id: int):
     if signed_in:
         delete_form = DeleteForm()
         delete_form.reason.choices = _reasons()
+    user = current_user._get_current_object()
+    # What the viewer may do on each post, asked of the policy once per post and action here rather
+    # than from the template (with the board's read/moderate answers memoized for the page).
+    post_actions = can_many(user, (item.post for item in services.flatten(tree) if not item.hidden),
+                            _POST_ACTIONS)
     return render_template(
         "boards/thread.html", thread=thread, tree=tree, page=page, pages=pages, reply_form=reply_form,
         replying=replying, prep=prep, took=took, missing=missing, kinds=KIND_LABELS,
         overdue=prep is not None and prep_service.is_overdue(prep), state_labels=prep_service.state_labels(),
         action_form=FlaskForm() if signed_in else None, delete_form=delete_form, max_level=services.DISPLAY_DEPTH,
-        can=_can_for(current_user),
+        post_actions=post_actions, can_reply=can(user, "reply", thread),
+        post_urls=_post_urls() if any(post_actions.values()) else None,
     )
 
 
-def _can_for(proxy):
-    """The template's `can`, bound to the real user object: a page of 40 posts asks the policy a few
-    hundred times, and going through the current_user proxy each time cost most of the render."""
-    user = proxy._get_current_object() if hasattr(proxy, "_get_current_object") else proxy
+# The per-post actions the thread page offers (templates/boards/_post.html).
+_POST_ACTIONS = ("edit", "see_history", "adopt", "delete", "restore")
 
-    def _can(action, obj=None):
-        return can(user, action, obj)
-    return _can
+
+def _post_urls() -> dict:
+    """The per-post links and forms' actions, built once per page (url_for for each post cost more
+    than the rest of the post's markup)."""
+    return {name: url_pattern(f"boards.{name}", "post_id")
+            for name in ("edit_post", "post_history", "adopt_post", "delete_post", "restore_post")}
 
 
 @bp.route("/posts/<int:post_id>")

@@ -11,6 +11,8 @@ members), `group` (the group's members). Deleted content is visible only to mode
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Callable
 
 from sqlalchemy import select
@@ -305,14 +307,51 @@ def content_group(obj) -> Group | None:
     return getattr(container, "group", None) if container is not None else None
 
 
-def _read_container(user, container) -> bool:
+# Inside `with memo():` the answers about a container (may read it, moderates it) are kept for the
+# block: a page asking about each of its 40 posts asks about the same board 200 times. Only for
+# blocks that change no role, membership or container (building a page's permission sets).
+_container_memo: ContextVar[dict | None] = ContextVar("jy_policy_container_memo", default=None)
+
+
+@contextmanager
+def memo():
+    """Remember container-level answers (read, moderate) until the block ends."""
+    token = _container_memo.set({})
+    try:
+        yield
+    finally:
+        _container_memo.reset(token)
+
+
+def _memoized(kind: str, fn, user, container) -> bool:
+    cache = _container_memo.get()
+    if cache is None:
+        return fn(user, container)
+    key = (kind, id(user), id(container))
+    hit = cache.get(key)
+    if hit is not None and hit[0] is user and hit[1] is container:
+        return hit[2]
+    answer = fn(user, container)
+    cache[key] = (user, container, answer)  # holding both keeps their ids from being reused
+    return answer
+
+
+def _read_container_now(user, container) -> bool:
     return can_read_blog(user, container) if isinstance(container, Blog) else can_read_board(user, container)
 
 
-def _moderates_container(user, container) -> bool:
+def _moderates_container_now(user, container) -> bool:
     if container is None:
         return is_admin(user)
     return moderates_blog(user, container) if isinstance(container, Blog) else moderates_board(user, container)
+
+
+def _read_container(user, container) -> bool:
+    return _memoized("read", _read_container_now, user, container)
+
+
+def _moderates_container(user, container) -> bool:
+    return _memoized("moderate", _moderates_container_now, user, container)
 
 
 def _is_author(user, obj) -> bool:
@@ -490,6 +529,38 @@ def hosts_any_group(user) -> bool:
     return signed_in(user) and any(_membership_map(user).values())
 
 
+def actions_on(user, objs, actions) -> dict[int, frozenset[str]]:
+    """{obj.id: the actions of `actions` that `user` may do on it} for many objects of one page,
+    asking `can()` for each with the container answers memoized (see `memo`)."""
+    with memo():
+        return {obj.id: frozenset(a for a in actions if can(user, a, obj)) for obj in objs}
+
+
+def asker(user):
+    """`can` for one read-only pass over a page (a template render): `ask(action, obj=None)`.
+
+    Each answer and each container answer (see `memo`) is remembered for the pass: a page asks
+    `can("comment", entry)` once per comment and about the same board for every post. Nothing may
+    change roles, memberships or content while the pass runs; templates change nothing.
+    """
+    answers: dict[tuple, tuple] = {}
+    containers: dict = {}
+
+    def ask(action: str, obj=None) -> bool:
+        key = (action, id(obj))
+        hit = answers.get(key)
+        if hit is not None and hit[0] is obj:
+            return hit[1]
+        token = _container_memo.set(containers)
+        try:
+            answer = can(user, action, obj)
+        finally:
+            _container_memo.reset(token)
+        answers[key] = (obj, answer)  # holding obj keeps its id from being reused
+        return answer
+    return ask
+
+
 # --- site-wide actions (no object) ---------------------------------------------------------------
 
 _SITE_RULES: dict[str, Callable] = {
@@ -508,8 +579,9 @@ _SITE_RULES: dict[str, Callable] = {
 
 # The SQL twins live in forum/policy/queries.py; re-exported here so callers keep one import.
 from forum.policy.queries import (  # noqa: E402  (they need the helpers above)
-    readable_blogs_clause, readable_boards_clause, readable_group_ids, visible_groups_clause,
+    readable_blogs_clause, readable_boards_clause, readable_group_ids, statement_for, visibility_key,
+    visible_groups_clause,
 )
 
-__all__ = ["can", "rule", "readable_group_ids", "readable_blogs_clause", "readable_boards_clause",
-           "visible_groups_clause", "moderates_group", "can_read_group", "signed_in"]
+__all__ = ["can", "rule", "memo", "actions_on", "asker", "readable_group_ids", "readable_blogs_clause", "readable_boards_clause",
+           "visible_groups_clause", "statement_for", "visibility_key", "moderates_group", "can_read_group", "signed_in"]
