@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from forum.blogs.models import Blog, Comment, Entry
 from forum.boards.models import Board, Post, Thread
+from forum.org.models import Group
 from forum.search.backends.base import DOC_TYPES, SearchDoc, doc_key
 
 MODELS = {"entry": Entry, "thread": Thread, "post": Post, "comment": Comment}
@@ -102,6 +103,19 @@ def comment_doc(c: Comment) -> SearchDoc | None:
 
 BUILDERS = {"entry": entry_doc, "thread": thread_doc, "post": post_doc, "comment": comment_doc}
 
+
+def indexable(doc_type: str, row) -> bool:
+    """True if `row` has a document (the conditions of the builders above, without building it)."""
+    if doc_type == "entry":
+        return not row.is_deleted and row.status == "published"
+    if doc_type == "thread":
+        return not row.is_deleted
+    if doc_type == "post":
+        t = row.thread
+        return not row.is_deleted and t is not None and not t.is_deleted
+    e = row.entry
+    return not row.is_deleted and e is not None and not e.is_deleted and e.status == "published"
+
 _LOAD_OPTIONS = {
     "entry": lambda: [joinedload(Entry.blog).joinedload(Blog.group), joinedload(Entry.blog).joinedload(Blog.owner),
                       joinedload(Entry.author),
@@ -116,14 +130,27 @@ _LOAD_OPTIONS = {
 }
 
 
-def load(session: Session, doc_type: str, ids: Iterable[int]) -> dict[int, object]:
-    """{id: row} for existing rows of one type, with what their documents need."""
+# What a result list shows besides the document: the school of the group ("school · group").
+_PAGE_OPTIONS = {
+    "entry": lambda: [joinedload(Entry.blog).joinedload(Blog.group).joinedload(Group.school)],
+    "thread": lambda: [joinedload(Thread.board).joinedload(Board.group).joinedload(Group.school)],
+    "post": lambda: [joinedload(Post.thread).joinedload(Thread.board).joinedload(Board.group)
+                     .joinedload(Group.school)],
+    "comment": lambda: [joinedload(Comment.entry).joinedload(Entry.blog).joinedload(Blog.group)
+                        .joinedload(Group.school)],
+}
+
+
+def load(session: Session, doc_type: str, ids: Iterable[int], for_page: bool = False) -> dict[int, object]:
+    """{id: row} for existing rows of one type, with what their documents need (and with
+    `for_page`, what a result list shows)."""
     model = MODELS[doc_type]
     ids = list(ids)
+    options = _LOAD_OPTIONS[doc_type]() + (_PAGE_OPTIONS[doc_type]() if for_page else [])
     out: dict[int, object] = {}
     for i in range(0, len(ids), 500):
         chunk = ids[i:i + 500]
-        rows = session.scalars(select(model).where(model.id.in_(chunk)).options(*_LOAD_OPTIONS[doc_type]())).unique()
+        rows = session.scalars(select(model).where(model.id.in_(chunk)).options(*options)).unique()
         out.update({r.id: r for r in rows})
     return out
 

@@ -104,8 +104,11 @@ class WhooshBackend:
         if not query:
             return HitPage(0)
         s = self.searcher()
+        reader = s.reader()
         clauses: list[wq.Query] = [
-            wq.Or([phrase_query("title", p, TITLE_BOOST), phrase_query("body", p)]) for p in query.phrases
+            wq.Or([phrase_query("title", p, TITLE_BOOST, lambda t: reader.doc_frequency("title", t)),
+                   phrase_query("body", p, 1.0, lambda t: reader.doc_frequency("body", t))])
+            for p in query.phrases
         ]
         clauses.extend(filter_clauses(filters))
         q: wq.Query = wq.And(clauses) if len(clauses) > 1 else clauses[0]
