@@ -145,7 +145,7 @@ def phrase_query(fieldname: str, phrase: Phrase, boost: float = 1.0, frequency=N
 class SegmentDocs(wq.Query):
     """The documents of some containers, per segment (the visibility clause of a search)."""
 
-    def __init__(self, backend, containers: tuple[str, ...]):
+    def __init__(self, backend, containers: frozenset[str]):  # a frozenset hashes once
         self.backend = backend
         self.containers = containers
 
