@@ -105,9 +105,14 @@ class WhooshBackend:
             return HitPage(0)
         s = self.searcher()
         df = self._frequencies(s.reader())
+
+        def frequency(term: str) -> int:
+            # Both fields keep the same terms (from their combined frequency), so a title match
+            # and a body match are scored over the same terms and the title boost keeps its weight.
+            return df("title", term) + df("body", term)
+
         clauses: list[wq.Query] = [
-            wq.Or([phrase_query("title", p, TITLE_BOOST, lambda t: df("title", t)),
-                   phrase_query("body", p, 1.0, lambda t: df("body", t))])
+            wq.Or([phrase_query("title", p, TITLE_BOOST, frequency), phrase_query("body", p, 1.0, frequency)])
             for p in query.phrases
         ]
         clauses.extend(filter_clauses(filters))
