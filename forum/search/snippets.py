@@ -38,7 +38,7 @@ def _literal(phrase: Phrase) -> str | None:
     terms = phrase.terms
     if len(terms) == 1:
         t = terms[0][0]
-        return t if len(t) == 1 and _CJK_RUN_RE.fullmatch(t) else None
+        return t if len(t) <= 2 and _CJK_RUN_RE.fullmatch(t) else None  # a character or a bigram
     out = [terms[0][0]]
     for k, (t, off) in enumerate(terms):
         if off != 2 * k or len(t) != 2 or not _CJK_RUN_RE.fullmatch(t) or (k and t[0] != terms[k - 1][0][1]):
