@@ -1,7 +1,7 @@
 """Profile the main pages in-process: CPU time and SQL statements per request, and where the time goes.
 
     .venv/bin/python bench/profile_pages.py --data-dir DIR [--runs 50] [--as visitor,teacher,host]
-                                            [--pages home,group,...] [--profile [--flat]] [--sql] [--user U]
+                                            [--pages home,group,...,search_few,search_broad] [--profile [--flat]] [--sql] [--user U]
 
 DIR is a filled JIAOYAN_DATA_DIR (`flask seed-demo`, or bench/data.py; DATABASE_URL is honoured).
 Every page is fetched through the full Flask stack with the test client (no network, no gunicorn),
@@ -90,7 +90,20 @@ def pick_paths(app, deep: int = 500) -> dict[str, str]:
         "entry": f"/blogs/entries/{entry_id}",
         "tallies": "/tallies/",
         "hello": "/healthz",
+        **search_paths(app),
     }
+
+
+def search_paths(app) -> dict[str, str]:
+    """The two searches of bench/pages.py (the manifest's planted words), if the data has a manifest."""
+    import json
+    from urllib.parse import quote
+
+    manifest = Path(app.config["JIAOYAN_DATA_DIR"], "bench-manifest.json")
+    if not manifest.exists():
+        return {}
+    search = json.loads(manifest.read_text("utf-8")).get("search", {})
+    return {f"search_{kind}": f"/search?q={quote(search[kind]['q'])}" for kind in ("few", "broad") if kind in search}
 
 
 def audience_user_id(app, audience: str, username: str = "") -> int | None:

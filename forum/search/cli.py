@@ -15,7 +15,9 @@ search_cli = AppGroup("search", help="Full-text search: rebuild, verify, status,
 
 
 @search_cli.command("rebuild")
-def rebuild_command():
+@click.option("--keep-outbox", is_flag=True,
+              help="Leave the outbox rows the build covers (default: delete them; re-applying is harmless).")
+def rebuild_command(keep_outbox: bool):
     """Rebuild the index from the database (into a temporary copy, then swapped in; resumable)."""
     app = current_app._get_current_object()
     indexer.release_callers_lock(app)
@@ -25,7 +27,8 @@ def rebuild_command():
         started = time.monotonic()
         with click.progressbar(length=total, label="indexing", show_pos=True) as bar:
             written = index.rebuild(app, session, progress=bar.update,
-                                    lock=lambda: indexer.indexer_lock(app, blocking=True, timeout=300))
+                                    lock=lambda: indexer.indexer_lock(app, blocking=True, timeout=300),
+                                    drain_outbox=not keep_outbox)
     finally:
         session.close()
     elapsed = time.monotonic() - started

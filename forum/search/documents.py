@@ -6,14 +6,17 @@ also re-indexes its posts or comments, whose visibility follows it (moves, delet
 """
 from __future__ import annotations
 
+import html as _html
+import re
 from typing import Iterable, Iterator
 
+import nh3
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from forum.blogs.models import Blog, Comment, Entry
 from forum.boards.models import Board, Post, Thread
-from forum.core.markup import plain_text
+from forum.org.models import Group
 from forum.search.backends.base import DOC_TYPES, SearchDoc, doc_key
 
 MODELS = {"entry": Entry, "thread": Thread, "post": Post, "comment": Comment}
@@ -41,6 +44,19 @@ def _board_school(board: Board) -> int | None:
     return None
 
 
+_SPACES = re.compile(r"\s+")
+
+
+def body_text(row) -> str:
+    """The plain text of a row's body: `plain_text(row.body)`, from the HTML stored at write time.
+
+    Same text (plain_text is exactly this over a fresh render), without rendering the Markdown
+    again, which was most of the cost of building a document; `row.html` re-renders a row whose
+    stored HTML predates the current renderer.
+    """
+    return _SPACES.sub(" ", _html.unescape(nh3.clean(row.html or "", tags=set()))).strip()
+
+
 def _name(user) -> str:
     return (user.display_name or user.username) if user is not None else ""
 
@@ -50,7 +66,7 @@ def entry_doc(e: Entry) -> SearchDoc | None:
     if e.is_deleted or e.status != "published":
         return None
     blog = e.blog
-    return SearchDoc("entry", e.id, e.title or "", plain_text(e.body or ""), e.author_id, _name(e.author),
+    return SearchDoc("entry", e.id, e.title or "", body_text(e), e.author_id, _name(e.author),
                      blog.group_id, _blog_school(blog), e.category or "", list(e.tag_names),
                      e.published_at or e.created_at, blog_container(blog))
 
@@ -60,7 +76,7 @@ def thread_doc(t: Thread) -> SearchDoc | None:
     if t.is_deleted:
         return None
     board = t.board
-    return SearchDoc("thread", t.id, t.title or "", plain_text(t.body or ""), t.author_id, _name(t.author),
+    return SearchDoc("thread", t.id, t.title or "", body_text(t), t.author_id, _name(t.author),
                      board.group_id, _board_school(board), t.kind or "", list(t.tag_names),
                      t.created_at, board_container(board))
 
@@ -71,7 +87,7 @@ def post_doc(p: Post) -> SearchDoc | None:
     if p.is_deleted or t is None or t.is_deleted:
         return None
     board = t.board
-    return SearchDoc("post", p.id, "", plain_text(p.body or ""), p.author_id, _name(p.author),
+    return SearchDoc("post", p.id, "", body_text(p), p.author_id, _name(p.author),
                      board.group_id, _board_school(board), "", [], p.created_at, board_container(board))
 
 
@@ -81,11 +97,24 @@ def comment_doc(c: Comment) -> SearchDoc | None:
     if c.is_deleted or e is None or e.is_deleted or e.status != "published":
         return None
     blog = e.blog
-    return SearchDoc("comment", c.id, "", plain_text(c.body or ""), c.author_id, _name(c.author),
+    return SearchDoc("comment", c.id, "", body_text(c), c.author_id, _name(c.author),
                      blog.group_id, _blog_school(blog), "", [], c.created_at, blog_container(blog))
 
 
 BUILDERS = {"entry": entry_doc, "thread": thread_doc, "post": post_doc, "comment": comment_doc}
+
+
+def indexable(doc_type: str, row) -> bool:
+    """True if `row` has a document (the conditions of the builders above, without building it)."""
+    if doc_type == "entry":
+        return not row.is_deleted and row.status == "published"
+    if doc_type == "thread":
+        return not row.is_deleted
+    if doc_type == "post":
+        t = row.thread
+        return not row.is_deleted and t is not None and not t.is_deleted
+    e = row.entry
+    return not row.is_deleted and e is not None and not e.is_deleted and e.status == "published"
 
 _LOAD_OPTIONS = {
     "entry": lambda: [joinedload(Entry.blog).joinedload(Blog.group), joinedload(Entry.blog).joinedload(Blog.owner),
@@ -101,14 +130,27 @@ _LOAD_OPTIONS = {
 }
 
 
-def load(session: Session, doc_type: str, ids: Iterable[int]) -> dict[int, object]:
-    """{id: row} for existing rows of one type, with what their documents need."""
+# What a result list shows besides the document: the school of the group ("school · group").
+_PAGE_OPTIONS = {
+    "entry": lambda: [joinedload(Entry.blog).joinedload(Blog.group).joinedload(Group.school)],
+    "thread": lambda: [joinedload(Thread.board).joinedload(Board.group).joinedload(Group.school)],
+    "post": lambda: [joinedload(Post.thread).joinedload(Thread.board).joinedload(Board.group)
+                     .joinedload(Group.school)],
+    "comment": lambda: [joinedload(Comment.entry).joinedload(Entry.blog).joinedload(Blog.group)
+                        .joinedload(Group.school)],
+}
+
+
+def load(session: Session, doc_type: str, ids: Iterable[int], for_page: bool = False) -> dict[int, object]:
+    """{id: row} for existing rows of one type, with what their documents need (and with
+    `for_page`, what a result list shows)."""
     model = MODELS[doc_type]
     ids = list(ids)
+    options = _LOAD_OPTIONS[doc_type]() + (_PAGE_OPTIONS[doc_type]() if for_page else [])
     out: dict[int, object] = {}
     for i in range(0, len(ids), 500):
         chunk = ids[i:i + 500]
-        rows = session.scalars(select(model).where(model.id.in_(chunk)).options(*_LOAD_OPTIONS[doc_type]())).unique()
+        rows = session.scalars(select(model).where(model.id.in_(chunk)).options(*options)).unique()
         out.update({r.id: r for r in rows})
     return out
 

@@ -195,11 +195,13 @@ def verify(app: Flask, session: Session, fix: bool = False) -> Verification:
 
 
 def rebuild(app: Flask, session: Session, progress: Callable[[int], None] | None = None,
-            lock: Callable | None = None) -> int:
+            lock: Callable | None = None, drain_outbox: bool = True) -> int:
     """Build a fresh index from the database and swap it in; resumes an interrupted run.
 
     `lock` is a context manager factory taken around the swap so the indexer is paused while
-    the changes it applied during the build are replayed into the new index.
+    the changes it applied during the build are replayed into the new index. With
+    `drain_outbox=False` the outbox rows the build covers are left in place (re-applying them
+    is harmless), e.g. for a benchmark data set whose rows must stay as they were filled.
     """
     from forum.core.db import utcnow
     from forum.search.models import SearchOutbox
@@ -228,6 +230,8 @@ def rebuild(app: Flask, session: Session, progress: Callable[[int], None] | None
         _replay_journal(app, session, target)
         target.finish()
         os.remove(rebuild_marker(app))
+    if not drain_outbox:
+        return written
     # Outbox rows queued well before the build started are covered by it. (Recent ones are kept:
     # on PostgreSQL a row can commit after a higher id; re-applying them is harmless.)
     session.execute(delete(SearchOutbox).where(SearchOutbox.id <= covered,

@@ -15,13 +15,12 @@ from typing import Mapping
 
 from flask import current_app, has_request_context, url_for
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import literal_column, select, union_all
 from werkzeug.routing import BuildError
 
 from forum import policy
 from forum.blogs.models import CATEGORIES, Blog
 from forum.boards.models import THREAD_KINDS, Board
-from forum.core.markup import plain_text
 from forum.core.timezones import local, site_zone
 from forum.extensions import db
 from forum.org.models import Group
@@ -162,12 +161,18 @@ def readable_containers(user) -> frozenset[str] | None:
     if policy.is_admin(user):
         return None
     gids = policy.readable_group_ids(user)
-    group_ids = db.session.scalars(select(Group.id) if gids is None else gids).all()
-    blog_ids = db.session.scalars(
-        select(Blog.id).where(Blog.group_id.is_(None), policy.readable_blogs_clause(user, Blog.id))).all()
-    board_ids = db.session.scalars(
-        select(Board.id).where(Board.group_id.is_(None), policy.readable_boards_clause(user, Board.id))).all()
-    return frozenset([f"g{i}" for i in group_ids] + [f"b{i}" for i in blog_ids] + [f"c{i}" for i in board_ids])
+    groups = select(literal_column("'g'").concat(Group.id))
+    if gids is not None:
+        groups = groups.where(Group.id.in_(gids))
+    # One statement, not three, and the names built by the database: a visitor on a site with
+    # thousands of personal blogs reads thousands of them per search.
+    return frozenset(db.session.scalars(union_all(
+        groups,
+        select(literal_column("'b'").concat(Blog.id))
+        .where(Blog.group_id.is_(None), policy.readable_blogs_clause(user, Blog.id)),
+        select(literal_column("'c'").concat(Board.id))
+        .where(Board.group_id.is_(None), policy.readable_boards_clause(user, Board.id)),
+    )).all())
 
 
 def _site_day_bounds(d: date, end: bool) -> datetime:
@@ -210,11 +215,11 @@ def run(user, req: SearchRequest) -> ResultPage:
     for doc_type in DOC_TYPES:
         ids = [h.doc_id for h in hits.hits if h.doc_type == doc_type]
         if ids:
-            rows.update({(doc_type, i): r for i, r in documents.load(db.session, doc_type, ids).items()})
+            rows.update({(doc_type, i): r for i, r in documents.load(db.session, doc_type, ids, for_page=True).items()})
     hidden = 0
     for hit in hits.hits:
         row = rows.get((hit.doc_type, hit.doc_id))
-        if row is None or documents.BUILDERS[hit.doc_type](row) is None or not policy.can(user, "read", row):
+        if row is None or not documents.indexable(hit.doc_type, row) or not policy.can(user, "read", row):
             hidden += 1  # the index lags the database: never show what the page would not
             continue
         page.results.append(present(row, hit.doc_type, query))
@@ -231,7 +236,7 @@ def present(row, doc_type: str, query: ParsedQuery) -> Result:
         title = _("回复：%(title)s", title=row.thread.title)
     else:
         title = _("评论：%(title)s", title=row.entry.title)
-    text = plain_text(row.body or "")
+    text = documents.body_text(row)  # = plain_text(row.body), from the stored HTML
     return Result(doc_type, row.id, title, mark_title(title, query) if doc_type in ("entry", "thread") else
                   Markup.escape(title), snippet(text, query), content_url(doc_type, row),
                   (row.author.display_name or row.author.username) if row.author else "",

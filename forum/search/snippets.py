@@ -11,32 +11,71 @@ from html import escape
 from markupsafe import Markup
 from whoosh import highlight
 
-from whoosh.analysis import Token
-
-from forum.search.analyzer import ParsedQuery, tokens
+from forum.search.analyzer import _CJK_RUN_RE, RUN_RE, ParsedQuery, Phrase, fold, stem, tokens
 
 SNIPPET_CHARS = 160
 SCAN_CHARS = 2000  # a long text is searched for passages in its opening first
 
 
-def _marked_units(text: str, query: ParsedQuery) -> tuple[list[Token], bool]:
-    """One token per unit of `text`, `matched` where a phrase of the query occurs.
+class _Unit:
+    """What the fragmenter and the formatter read of a token (whoosh's Token is much dearer)."""
+
+    __slots__ = ("text", "startchar", "endchar", "matched", "boost")
+
+    def __init__(self, text: str, startchar: int, endchar: int, matched: bool):
+        self.text, self.startchar, self.endchar, self.matched, self.boost = text, startchar, endchar, matched, 1.0
+
+    def copy(self) -> "_Unit":
+        return self  # never changed after it is made
+
+
+def _literal(phrase: Phrase) -> str | None:
+    """The folded characters of a phrase made of CJK characters only (else None).
+
+    Such a phrase occurs exactly where its characters occur in the folded text: adjacent CJK
+    characters are consecutive units, and folding keeps offsets.
+    """
+    terms = phrase.terms
+    if len(terms) == 1:
+        t = terms[0][0]
+        return t if len(t) <= 2 and _CJK_RUN_RE.fullmatch(t) else None  # a character or a bigram
+    out = [terms[0][0]]
+    for k, (t, off) in enumerate(terms):
+        if off != 2 * k or len(t) != 2 or not _CJK_RUN_RE.fullmatch(t) or (k and t[0] != terms[k - 1][0][1]):
+            return None
+        if k:
+            out.append(t[1])
+    return "".join(out)
+
+
+def _marked_units(text: str, query: ParsedQuery, reach: int | None = None) -> tuple[list[_Unit], bool]:
+    """One unit per unit of `text`, `matched` where a phrase of the query occurs.
 
     Linear in the length of the text (a 20 KB entry with hundreds of matches of a broad
     query costs a few milliseconds): units are the even-position tokens of `tokens()`, and
-    matched characters are marked in one byte array.
+    matched characters are marked in one byte array. With `reach`, only the units within
+    `reach` characters of a match are returned: the fragmenter never looks further (a
+    passage ends `surround` after its last match and is at most `maxchars` long); and if
+    every phrase is CJK characters only, the matches are found by a substring search of the
+    folded text, so only the text around them is cut into units.
     """
+    if reach is not None:
+        literals = [_literal(p) for p in query.phrases]
+        if all(literals):
+            return _marked_literal_units(text, literals, reach)
     toks = tokens(text)
+    wanted = query.terms()
     postings: dict[str, list[int]] = {}
     chars: dict[int, tuple[int, int]] = {}
     for term, pos, start, end in toks:
-        if term in postings:
-            postings[term].append(pos)
-        else:
-            postings[term] = [pos]
-        chars[pos] = (start, end)
+        if term in wanted:
+            if term in postings:
+                postings[term].append(pos)
+            else:
+                postings[term] = [pos]
+            chars[pos] = (start, end)
     covered = bytearray(len(text) + 1)
-    marked = False
+    spans: list[tuple[int, int]] = []
     for phrase in query.phrases:
         first, off0 = phrase.terms[0]
         rest = [(set(postings.get(t, ())), off) for t, off in phrase.terms[1:]]
@@ -45,23 +84,64 @@ def _marked_units(text: str, query: ParsedQuery) -> tuple[list[Token], bool]:
             if all(base + off in s for s, off in rest):
                 a, b = chars[p][0], chars[base + phrase.terms[-1][1]][1]
                 covered[a:b] = b"\x01" * (b - a)
-                marked = True
-    out: list[Token] = []
+                spans.append((a, b))
+    if not spans:
+        return [], False
+    near = None
+    if reach is not None:
+        near = bytearray(len(text) + 1)
+        for a, b in spans:
+            lo, hi = max(0, a - reach), min(len(text), b + reach)
+            near[lo:hi] = b"\x01" * (hi - lo)
+    out: list[_Unit] = []
     for term, pos, start, end in toks:
-        if pos % 2:
-            continue  # a bigram: its characters are units of their own
-        t = Token(chars=True, positions=True)
-        t.text, t.startchar, t.endchar, t.pos, t.matched, t.boost = term, start, end, pos, bool(covered[start]), 1.0
-        out.append(t)
-    return out, marked
+        if pos % 2 or (near is not None and not near[start]):
+            continue  # a bigram (its characters are units of their own), or far from every match
+        out.append(_Unit(term, start, end, bool(covered[start])))
+    return out, True
 
 
-def _highlight(text: str, query: ParsedQuery, fragmenter, top: int) -> str:
+def _marked_literal_units(text: str, literals: list[str], reach: int) -> tuple[list[_Unit], bool]:
+    """_marked_units() for phrases of CJK characters: substring search, units near the matches."""
+    folded = fold(text)
+    covered = bytearray(len(text) + 1)
+    spans: list[tuple[int, int]] = []
+    for lit in literals:
+        i = folded.find(lit)
+        while i >= 0:
+            covered[i:i + len(lit)] = b"\x01" * len(lit)
+            spans.append((i, i + len(lit)))
+            i = folded.find(lit, i + 1)
+    if not spans:
+        return [], False
+    spans.sort()
+    windows: list[list[int]] = []
+    for a, b in spans:
+        lo, hi = max(0, a - reach), min(len(text), b + reach)
+        if windows and lo <= windows[-1][1]:
+            windows[-1][1] = max(windows[-1][1], hi)
+        else:
+            windows.append([lo, hi])
+    out: list[_Unit] = []
+    append = out.append
+    for lo, hi in windows:  # the units of tokens() (not its bigrams), without making the bigrams
+        for m in RUN_RE.finditer(folded, lo, hi):
+            s, e = m.span()
+            run = m.group(1)
+            if run is None:
+                append(_Unit(stem(m.group(2)), s, e, bool(covered[s])))
+            else:
+                for k in range(s, e):
+                    append(_Unit(folded[k], k, k + 1, bool(covered[k])))
+    return out, True
+
+
+def _highlight(text: str, query: ParsedQuery, fragmenter, top: int, reach: int | None = None) -> str:
     if len(text) > SCAN_CHARS:  # long texts: passages from the opening if it matches (a prefix keeps offsets)
-        html = _highlight(text[:SCAN_CHARS], query, fragmenter, top)
+        html = _highlight(text[:SCAN_CHARS], query, fragmenter, top, reach)
         if html:
             return html
-    toks, marked = _marked_units(text, query)
+    toks, marked = _marked_units(text, query, reach)
     if not marked:
         return ""
     fragments = fragmenter.fragment_tokens(text, iter(toks))
@@ -106,7 +186,11 @@ def snippet(text: str, query: ParsedQuery, max_chars: int = SNIPPET_CHARS) -> Ma
     html = ""
     if query and text:
         fragmenter = highlight.ContextFragmenter(maxchars=max_chars // 2, surround=max_chars // 5)
-        html = _highlight(text, query, fragmenter, top=2)
+        # A passage reaches `surround` characters before its first match and `surround`
+        # characters of units after its last one: units further than three times that from
+        # every match cannot change it (short of runs of dozens of punctuation marks, which the
+        # fragmenter does not count), so they are left out.
+        html = _highlight(text, query, fragmenter, top=2, reach=3 * (max_chars // 5))
     if not html:
         cut = text[:max_chars]
         html = escape(cut) + ("…" if len(text) > max_chars else "")

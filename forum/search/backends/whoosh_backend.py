@@ -104,8 +104,16 @@ class WhooshBackend:
         if not query:
             return HitPage(0)
         s = self.searcher()
+        df = self._frequencies(s.reader())
+
+        def frequency(term: str) -> int:
+            # Both fields keep the same terms (from their combined frequency), so a title match
+            # and a body match are scored over the same terms and the title boost keeps its weight.
+            return df("title", term) + df("body", term)
+
         clauses: list[wq.Query] = [
-            wq.Or([phrase_query("title", p, TITLE_BOOST), phrase_query("body", p)]) for p in query.phrases
+            wq.Or([phrase_query("title", p, TITLE_BOOST, frequency), phrase_query("body", p, 1.0, frequency)])
+            for p in query.phrases
         ]
         clauses.extend(filter_clauses(filters))
         q: wq.Query = wq.And(clauses) if len(clauses) > 1 else clauses[0]
@@ -176,8 +184,8 @@ class WhooshBackend:
         reader = searcher.reader()
         if "month" not in searcher.schema:
             return None
-        estimate = min(min(reader.doc_frequency("title", t) + reader.doc_frequency("body", t) for t, _ in p.terms)
-                       for p in query.phrases)
+        df = self._frequencies(reader)
+        estimate = min(min(df("title", t) + df("body", t) for t, _ in p.terms) for p in query.phrases)
         if estimate <= BROAD_MATCHES:
             return None
         months = self._months(reader)
@@ -192,6 +200,21 @@ class WhooshBackend:
         if covered >= 0.8 * total_docs:
             return None  # the window would be (nearly) everything
         return wq.Or([wq.Term("month", m) for m in picked]) if len(picked) > 1 else wq.Term("month", picked[0])
+
+    def _frequencies(self, reader):
+        """reader.doc_frequency (a sum over every segment), remembered per reader and thread."""
+        cache = self._local.__dict__.setdefault("df", {})
+        if cache.get("reader") is not reader or len(cache) > 4096:
+            cache.clear()
+            cache["reader"] = reader
+
+        def df(fieldname: str, term: str) -> int:
+            key = (fieldname, term)
+            if key not in cache:
+                cache[key] = reader.doc_frequency(fieldname, term)
+            return cache[key]
+
+        return df
 
     def _months(self, reader) -> list[tuple[str, int]]:
         """[(month, documents)] newest first, cached per reader."""
@@ -216,18 +239,29 @@ class WhooshBackend:
         if cache.get("reader") is not reader:
             cache["reader"] = reader
             cache["present"] = frozenset(t.decode("utf-8") for t in reader.lexicon("container"))
+            cache["answers"] = {}
+        # The same reader set (a visitor's, a teacher's) comes back request after request: its
+        # answer is kept, so thousands of containers are not intersected and hashed every time.
+        answers = cache["answers"]
+        if allowed in answers:
+            return answers[allowed]
         present = cache["present"]
         granted = present & allowed
-        if not granted:
-            return None
         denied = present - allowed
-        if not denied:
-            return {}
-        if len(granted) <= len(denied):
-            return "filter", SegmentDocs(self, tuple(sorted(granted)))
-        return "mask", SegmentDocs(self, tuple(sorted(denied)))
+        if not granted:
+            answer = None
+        elif not denied:
+            answer = {}
+        elif len(granted) <= len(denied):
+            answer = "filter", SegmentDocs(self, granted)
+        else:
+            answer = "mask", SegmentDocs(self, denied)
+        if len(answers) >= 64:
+            answers.clear()
+        answers[allowed] = answer
+        return answer
 
-    def segment_docs(self, searcher, containers: tuple[str, ...]) -> list[int]:
+    def segment_docs(self, searcher, containers: frozenset[str]) -> list[int]:
         """Sorted segment-local docnums of `containers` in a leaf searcher's segment (cached)."""
         reader = searcher.reader()
         segment = getattr(reader, "segment", None)
@@ -237,7 +271,7 @@ class WhooshBackend:
         key = (segment().segment_id(), containers)
         docs = cache.get(key)
         if docs is None:
-            docs = sorted(searcher.docs_for_query(wq.Or([wq.Term("container", c) for c in containers])))
+            docs = sorted(searcher.docs_for_query(wq.Or([wq.Term("container", c) for c in sorted(containers)])))
             if len(cache) > 256:
                 cache.clear()
             cache[key] = docs

@@ -10,7 +10,7 @@ from whoosh.query.spans import Span, SpanWrappingMatcher
 from whoosh.reading import TermNotFound
 from whoosh.util import make_binary_tree
 
-from forum.search.analyzer import Phrase
+from forum.search.analyzer import _CJK_RUN_RE, Phrase
 from forum.search.backends.base import Filters
 
 
@@ -80,23 +80,72 @@ class ExactPhraseMatcher(SpanWrappingMatcher):
     def _get_spans(self):
         if len(self.ms) == 1:
             return self.ms[0].spans()
-        first = [s.start for s in self.ms[0].spans()]
+        first_off = self.offsets[0]  # the first term need not be the phrase's first (see cover())
+        first = [s.start - first_off for s in self.ms[0].spans()]
         rest = [({s.start for s in m.spans()}, off) for m, off in zip(self.ms[1:], self.offsets[1:])]
-        last = self.offsets[-1]
+        last = max(self.offsets)
         return [Span(p, p + last) for p in first if all(p + off in s for s, off in rest)]
 
 
-def phrase_query(fieldname: str, phrase: Phrase, boost: float = 1.0) -> wq.Query:
-    """A Whoosh query for one phrase in one field."""
+def _is_bigram(term: str, _offset: int = 0) -> bool:
+    return len(term) == 2 and bool(_CJK_RUN_RE.fullmatch(term))  # a CJK unit is one character
+
+
+def cover(terms: tuple[tuple[str, int], ...], frequency) -> tuple[tuple[str, int], ...]:
+    """The terms of a phrase that imply all the others, its rarest bigram first.
+
+    A bigram at position o stands for the characters at o - 1 and o + 1 (units are 2 apart);
+    two characters at consecutive unit positions are adjacent, so a bigram whose two
+    characters are both given by other terms adds nothing: 光合作用 is 光合 at 0 and 作用 at
+    4 (合作 at 2 is implied). Fewer terms means fewer postings to intersect and fewer positions
+    to decode per match; the rarest one leads the intersection. `frequency(term)` ranks them.
+    """
+    if len(terms) < 3:
+        return terms
+    # Positions as in tokens() (bigrams odd, units even): the first term is at offset 0.
+    base = terms[0][1] - (1 if _is_bigram(terms[0][0]) else 0)
+    pos = [(t, o - base) for t, o in terms]
+    bigrams = [(t, o) for t, o in pos if _is_bigram(t, o)]
+    if len(bigrams) < 2:
+        return terms
+    keep = [(t, o) for t, o in pos if not _is_bigram(t, o)]
+    needed: set[int] = set()
+    covered: set[int] = set()
+    for t, o in pos:
+        units = (o - 1, o + 1) if _is_bigram(t, o) else (o,)
+        needed.update(units)
+        if not _is_bigram(t, o):
+            covered.update(units)
+    rarest = min(bigrams, key=lambda b: (frequency(b[0]), b[1]))
+    chosen = [rarest]
+    covered.update((rarest[1] - 1, rarest[1] + 1))
+    by_pos = {o: (t, o) for t, o in bigrams}
+    for u in sorted(needed):  # leftmost uncovered unit: the bigram reaching furthest right
+        if u in covered:
+            continue
+        b = by_pos.get(u + 1) or by_pos.get(u - 1)
+        if b is None:  # cannot happen for a phrase from the analyzer: keep everything
+            return terms
+        chosen.append(b)
+        covered.update((b[1] - 1, b[1] + 1))
+    if needed - covered:
+        return terms
+    rest = sorted(keep + chosen[1:], key=lambda x: x[1])
+    return tuple((t, o + base) for t, o in [rarest] + rest)
+
+
+def phrase_query(fieldname: str, phrase: Phrase, boost: float = 1.0, frequency=None) -> wq.Query:
+    """A Whoosh query for one phrase in one field (with `frequency`, only the terms it needs)."""
     if len(phrase.terms) == 1:
         return wq.Term(fieldname, phrase.terms[0][0], boost=boost)
-    return ExactPhrase(fieldname, phrase.terms, boost=boost)
+    terms = cover(phrase.terms, frequency) if frequency is not None else phrase.terms
+    return ExactPhrase(fieldname, terms, boost=boost)
 
 
 class SegmentDocs(wq.Query):
     """The documents of some containers, per segment (the visibility clause of a search)."""
 
-    def __init__(self, backend, containers: tuple[str, ...]):
+    def __init__(self, backend, containers: frozenset[str]):  # a frozenset hashes once
         self.backend = backend
         self.containers = containers
 

@@ -230,3 +230,45 @@ class _MappedCursor:
 
 
 _map_buffer_files_without_copying()
+
+
+def _bisect_within_blocks() -> None:
+    """Make a posting list's skip_to() bisect inside a block instead of stepping through it.
+
+    Intersecting a rare term with a common one (光合 with 作用) skips the common list to each
+    candidate; stock whoosh-reloaded walks the block one posting at a time with two method
+    calls per posting. Block ids are sorted. (光合作用 on `small`, 793 matches: 30.1 → 26.7 ms.)
+    """
+    from bisect import bisect_left
+
+    from whoosh.codec.whoosh3 import W3LeafMatcher
+    from whoosh.matching import ReadTooFar
+
+    if getattr(W3LeafMatcher, "_jy_patched", False):
+        return
+
+    def skip_to(self, targetid):
+        if not self.is_active():
+            raise ReadTooFar
+        if targetid <= self.id():
+            return
+        block_max_id = self.block_max_id
+        if targetid > block_max_id():
+            self._skip_to_block(lambda: targetid > block_max_id())
+            if not self.is_active() or targetid <= self.id():
+                return
+        i = bisect_left(self._ids, targetid, self._i, self._blocklength)
+        if i >= self._blocklength:  # not in this block (cannot happen after the block skip)
+            self._i = self._blocklength - 1
+            self.next()
+            while self.is_active() and self.id() < targetid:
+                self.next()
+        else:
+            self._i = i
+
+    W3LeafMatcher._stock_skip_to = W3LeafMatcher.skip_to  # for A/B measurements
+    W3LeafMatcher.skip_to = skip_to
+    W3LeafMatcher._jy_patched = True
+
+
+_bisect_within_blocks()
