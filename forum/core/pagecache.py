@@ -112,7 +112,6 @@ class PageCache:
         self.ttl = ttl
         self.entries: OrderedDict[tuple, tuple] = OrderedDict()
         self.size = 0
-        self.hits = self.misses = self.stores = 0
         self.lock = threading.Lock()
 
     def get(self, key: tuple, generation: int):
@@ -135,14 +134,8 @@ class PageCache:
             self._drop(key)
             self.entries[key] = (generation, time.monotonic(), status, headers, body, views)
             self.size += len(body)
-            self.stores += 1
             while self.size > self.max_bytes and self.entries:
                 self._drop(next(iter(self.entries)))
-
-    def clear(self) -> None:
-        with self.lock:
-            self.entries.clear()
-            self.size = 0
 
     def _drop(self, key: tuple) -> None:
         entry = self.entries.pop(key, None)
@@ -161,19 +154,9 @@ def _generation_source(app):
     return FileGeneration(Path(app.config["JIAOYAN_DATA_DIR"]) / "pagecache.generation")
 
 
-def bump(app=None) -> None:
-    """Move the generation: every stored page of every worker is stale from now on."""
-    from flask import current_app
-
-    app = app or current_app
-    state = app.extensions.get("jy_pagecache")
-    if state is not None:
-        state.generation.bump()
-
-
 def _visitor_request() -> bool:
     """A GET from someone who is not signed in, with nothing personal waiting in the session."""
-    if request.method != "GET" or request.authorization is not None or "Authorization" in request.headers:
+    if request.method != "GET" or "Authorization" in request.headers:
         return False
     from flask import current_app
 
@@ -267,10 +250,8 @@ def init_app(app) -> None:
         key = _key()
         found = cache.get(key, generation)
         if found is None:
-            cache.misses += 1
             request.environ[_PENDING] = (key, generation)
             return None
-        cache.hits += 1
         status, headers, body, views = found
         counter = app.extensions.get("jy_viewcounts")
         for kind, obj_id in views if counter is not None else ():
@@ -316,5 +297,4 @@ def _storable(resp) -> bool:
         return False
     if any(k in g for k in PERSONAL_G_KEYS):
         return False
-    user = current_user._get_current_object() if current_user else None
-    return not getattr(user, "is_authenticated", False)
+    return not current_user.is_authenticated

@@ -24,7 +24,7 @@ from flask import current_app, g
 
 log = logging.getLogger(__name__)
 
-TABLES = {"thread": "threads", "entry": "entries"}
+KINDS = ("thread", "entry")
 
 
 class ViewCounter:
@@ -101,7 +101,7 @@ class ViewCounter:
 def count(kind: str, obj_id: int) -> None:
     """One view of a thread or an entry by this request (counted once per request)."""
     counter = current_app.extensions.get("jy_viewcounts")
-    if counter is None or kind not in TABLES:
+    if counter is None or kind not in KINDS:
         return
     seen = g.setdefault("jy_views", set())
     if (kind, obj_id) in seen:
