@@ -16,6 +16,7 @@ from typing import Iterable
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from forum.blogs.models import Attachment, Blog, Entry, EntryAutosave
 from forum.core.db import utcnow
@@ -60,10 +61,7 @@ def autosave(user, blog: Blog, entry: Entry | None, *, title, body, category="",
     category = _text(category, "category", 20)
     tags = _text(tags, "tags", 400)
     clean_fields = {k: _text((fields or {}).get(k), k, 120) for k in FIELD_NAMES if (fields or {}).get(k)}
-    try:
-        version = int(base_version) if base_version not in (None, "") else None
-    except (TypeError, ValueError):
-        version = None
+    version = as_id(base_version)
     slot = slot_for(blog, entry)
     values = dict(title=title, body=body, category=category, tags=tags,
                   fields=json.dumps(clean_fields, ensure_ascii=False), base_version=version, updated_at=utcnow())
@@ -112,6 +110,8 @@ def my_autosaves(user, blog: Blog | None = None) -> list[EntryAutosave]:
     q = select(EntryAutosave).where(EntryAutosave.user_id == user.id)
     if blog is not None:
         q = q.where(EntryAutosave.blog_id == blog.id)
+    # The blogs and entries the permission checks below read, loaded with the rows (not one by one).
+    q = q.options(selectinload(EntryAutosave.blog), selectinload(EntryAutosave.entry).joinedload(Entry.blog))
     rows = db.session.scalars(q.order_by(EntryAutosave.updated_at.desc()).limit(50)).all()
     return [r for r in rows
             if (can(user, "edit", r.entry) if r.entry is not None else can(user, "write", r.blog))]

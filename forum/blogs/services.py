@@ -219,9 +219,8 @@ def update_entry(entry: Entry, editor, *, version, title, body, category, tags=N
     """Edit an entry: the previous version is kept; a stale `version` is a 409 conflict."""
     if not can(editor, "edit", entry):
         fail(403, _("你不能编辑这篇日志。"))
-    try:
-        version = int(version)
-    except (TypeError, ValueError):
+    version = as_id(version)
+    if version is None:  # missing, not a number, or too large to be one
         fail(422, _("缺少版本号。"), field="version")
     title = clean_line(title, "title", TITLE_MAX, required=True)
     body = clean_body(body)

@@ -194,11 +194,8 @@ def _bump_version(model, obj, version: int | None, message: str) -> None:
     SQLite where the request read its copy before taking the write lock) never silently overwrite:
     the second one is a 409 conflict. `version=None` (internal callers) edits the current version.
     """
-    if version is None:
-        version = obj.version
-    try:
-        version = int(version)
-    except (TypeError, ValueError):
+    version = obj.version if version is None else as_id(version)
+    if version is None:  # missing, not a number, or too large to be one
         fail(422, _("缺少版本号。"), field="version")
     bumped = db.session.execute(
         update(model).where(model.id == obj.id, model.version == version).values(version=version + 1)
@@ -334,8 +331,10 @@ def board_threads(board: Board, user: User, *, before: str | None = None, limit:
             pinned_s, ts, tid = before.split("~")
             from datetime import datetime
 
-            pinned, when, tid = pinned_s == "1", datetime.fromisoformat(ts), int(tid)
+            pinned, when, tid = pinned_s == "1", datetime.fromisoformat(ts), as_id(tid)
         except (ValueError, TypeError):
+            tid = None
+        if tid is None:
             fail(422, _("分页参数无效。"), field="before")
         kind = "after_pinned" if pinned else "after"
         params.update(when=when, tid=tid)

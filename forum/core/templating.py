@@ -153,12 +153,6 @@ def request_catalog():
     return translations
 
 
-def request_gettext(message: str) -> str:
-    """Python-side gettext without variables (what flask_babel.gettext(message) returns), for
-    labels built on every request."""
-    return request_catalog().ugettext(message)
-
-
 def per_catalog(fn):
     """Cache what a no-argument function of translated labels returns, per catalogue (a copy per
     call, so callers may change it); `fn` still translates with `_`, where extraction finds it."""

@@ -153,7 +153,8 @@ def search(app: Flask, query: ParsedQuery, filters: Filters, sort: str = "releva
     except Exception as exc:  # noqa: BLE001 - Whoosh raises many kinds on a damaged index
         import logging
 
-        logging.getLogger(__name__).error("search index unreadable: %r", exc)
+        # With the traceback: a bug in the query code must not pass for a damaged index.
+        logging.getLogger(__name__).exception("search index unreadable: %r", exc)
         raise SearchUnavailable(rebuild_running(app)) from exc
 
 

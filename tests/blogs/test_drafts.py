@@ -339,3 +339,10 @@ def test_editor_toolbar_and_messages_in_english(district, client, login):
     cfg = editor_config(page)
     assert cfg["messages"]["restore"] == "Restore draft"
     assert "{n}" in cfg["messages"]["uploadFailed"] and "{m}" in cfg["messages"]["uploadFailed"]
+
+
+def test_a_base_version_too_large_for_a_row_is_dropped_not_a_500(district, client, login):
+    login(district.author)
+    resp = autosave(client, f"/blogs/{district.public_blog.id}/autosave", version="9" * 24)
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    assert db.session.scalars(db.select(EntryAutosave)).one().base_version is None

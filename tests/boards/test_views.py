@@ -174,3 +174,13 @@ def test_board_index_lists_readable_boards_only(app, db, client):
     html = client.get("/boards/").get_data(as_text=True)
     assert group.board.name in html and private.board.name not in html and "城东片区联合教研" in html
     assert html.index("城东片区联合教研") < html.index(group.board.name)
+
+
+def test_versions_and_cursors_too_large_for_a_row_are_422_not_500(app, db, client, login):
+    group, host, lead, (a, b, c) = prep_group(3)
+    thread = make_thread(group.board, a)
+    login(a)
+    resp = client.post(f"/boards/threads/{thread.id}/edit",
+                       data={"title": "新标题", "body": "新正文", "tags": "", "version": "9" * 24})
+    assert resp.status_code == 422
+    assert client.get(f"/boards/{group.board.id}?before=0~2026-01-01T00:00:00~{'9' * 24}").status_code == 422
