@@ -36,9 +36,14 @@ def _deny(readable: bool):
     fail(403) if readable else fail(404)
 
 
+# The board with its group and the group's school (pages show the group's label): one statement.
+_BOARD_WITH_GROUP = (select(Board).where(Board.id == bindparam("board_id"))
+                     .options(joinedload(Board.group).joinedload(Group.school)))
+
+
 def get_board(board_id: int, action: str = "read") -> Board:
     """Load a board, answering 404/403."""
-    board = db.session.get(Board, board_id)
+    board = db.session.scalar(_BOARD_WITH_GROUP, {"board_id": board_id})
     if board is None or not can(current_user, "read", board):
         fail(404)
     if action != "read" and not can(current_user, action, board):
@@ -101,18 +106,10 @@ def index():
     return render_template("boards/index.html", boards=boards)
 
 
-_BOARD_WITH_GROUP = (select(Board).where(Board.id == bindparam("board_id"))
-                     .options(joinedload(Board.group).joinedload(Group.school)))
-
-
 @bp.route("/<int:board_id>")
 def show_board(board_id: int):
     """Threads of a board: pinned first, then by last activity; keyset pagination."""
-    # The board with its group and the group's school (the page shows the group's label): one
-    # statement instead of three.
-    board = db.session.scalar(_BOARD_WITH_GROUP, {"board_id": board_id})
-    if board is None or not can(current_user, "read", board):
-        fail(404)
+    board = get_board(board_id)
     threads, cursor = services.board_threads(board, current_user, before=request.args.get("before"))
     theme = themes.theme_for(board.group) if board.group else None
     return render_template("boards/board.html", board=board, threads=threads, cursor=cursor, theme=theme,
@@ -215,7 +212,7 @@ def show_thread(thread_id: int):
         replying=replying, prep=prep, took=took, missing=missing, kinds=KIND_LABELS,
         overdue=prep is not None and prep_service.is_overdue(prep), state_labels=prep_service.state_labels(),
         action_form=FlaskForm() if signed_in else None, delete_form=delete_form, max_level=services.DISPLAY_DEPTH,
-        post_actions=post_actions, can_reply=can(user, "reply", thread),
+        post_actions=post_actions,
         post_urls=_post_urls() if any(post_actions.values()) else None,
     )
 

@@ -134,11 +134,17 @@ def toc(html: str) -> list[tuple[int, str, str]]:
     return out
 
 
+def html_text(html: str) -> str:
+    """Text content of HTML made by `render` (tags dropped, entities decoded, spaces collapsed)."""
+    return _SPACES.sub(" ", _html.unescape(nh3.clean(html or "", tags=set()))).strip()
+
+
 def plain_text(source: str) -> str:
     """Text content of rendered Markdown, for snippets, feeds and search."""
-    html = render(source)
-    text = nh3.clean(html, tags=set())
-    return re.sub(r"\s+", " ", _html.unescape(text)).strip()
+    return html_text(render(source))
+
+
+_SPACES = re.compile(r"\s+")
 
 
 def snippet(source: str, length: int = 120) -> str:

@@ -6,15 +6,13 @@ also re-indexes its posts or comments, whose visibility follows it (moves, delet
 """
 from __future__ import annotations
 
-import html as _html
-import re
 from typing import Iterable, Iterator
 
-import nh3
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from forum.blogs.models import Blog, Comment, Entry
+from forum.core import markup
 from forum.boards.models import Board, Post, Thread
 from forum.org.models import Group
 from forum.search.backends.base import DOC_TYPES, SearchDoc, doc_key
@@ -44,17 +42,11 @@ def _board_school(board: Board) -> int | None:
     return None
 
 
-_SPACES = re.compile(r"\s+")
-
-
 def body_text(row) -> str:
-    """The plain text of a row's body: `plain_text(row.body)`, from the HTML stored at write time.
-
-    Same text (plain_text is exactly this over a fresh render), without rendering the Markdown
-    again, which was most of the cost of building a document; `row.html` re-renders a row whose
-    stored HTML predates the current renderer.
-    """
-    return _SPACES.sub(" ", _html.unescape(nh3.clean(row.html or "", tags=set()))).strip()
+    """The plain text of a row's body: `plain_text(row.body)`, from the HTML stored at write time
+    (`row.html` re-renders a row whose stored HTML predates the current renderer), without
+    rendering the Markdown again, which was most of the cost of building a document."""
+    return markup.html_text(row.html)
 
 
 def _name(user) -> str:
