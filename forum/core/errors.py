@@ -148,7 +148,7 @@ def init_app(app) -> None:
         text = str(exc.orig) if getattr(exc, "orig", None) else str(exc)
         log.warning("database operational error: %s", text)
         lowered = text.lower()
-        if "full" in lowered or "no space left" in lowered:  # SQLITE_FULL; PostgreSQL's ENOSPC
+        if "database or disk is full" in lowered or "no space left" in lowered:  # SQLITE_FULL; ENOSPC
             message, code = _("服务器磁盘已满，这次提交没有保存；你的内容在下面，请复制保存，稍后再提交。"), "disk_full"
         else:
             message, code = _("数据库繁忙，这次提交没有保存；你的内容在下面，请稍后重新提交。"), "database_busy"

@@ -6,8 +6,8 @@ and handed to the next visitor, as long as no write happened since it was render
 
 **The generation.** Every committed write (any session commit that flushed or executed an INSERT,
 UPDATE or DELETE on a table a visitor's page can show) moves a generation value that all workers read
-at the start of each request: the modification time of `DATA_DIR/pagecache.generation` (one
-`stat`, on one host), or a Redis counter for several hosts (`PAGE_CACHE_GENERATION=redis://…`, or
+at the start of each request: the size and time of `DATA_DIR/pagecache.generation`, a byte
+appended per write (one `stat` to read, on one host), or a Redis counter for several hosts (`PAGE_CACHE_GENERATION=redis://…`, or
 by default the Redis of `RATELIMIT_STORAGE_URI` when the rate limits use one).
 A page is stored with the generation read *before* its first database read, and served only while
 the generation is unchanged, so a page can never show data older than the last write:
@@ -51,7 +51,12 @@ _REQUEST_STATE = ("jy_personal", "csrf_token", "_flask_babel", "jy_views")
 
 
 class FileGeneration:
-    """The modification time (ns) of one file: one stat to read, one utime to move."""
+    """The size and modification time of one file: one stat to read, one appended byte to move.
+
+    An append (O_APPEND) is atomic between processes and always grows the file, so two commits
+    bumping at once, or a file system with coarse timestamps, still give a value no reader saw.
+    The file grows by a byte per write that bumps (a million writes: 1 MB).
+    """
 
     def __init__(self, path: Path):
         self.path = Path(path)
@@ -59,22 +64,19 @@ class FileGeneration:
         if not self.path.exists():
             self.path.touch()
 
-    def read(self) -> int | None:
+    def read(self) -> tuple[int, int] | None:
         try:
-            return os.stat(self.path).st_mtime_ns
+            st = os.stat(self.path)
         except OSError:
             return None
+        return st.st_size, st.st_mtime_ns
 
     def bump(self) -> None:
         try:
-            old = os.stat(self.path).st_mtime_ns
-            new = max(time.time_ns(), old + 1)  # never equal to a value a reader saw, even if the clock steps back
-            os.utime(self.path, ns=(new, new))
+            with open(self.path, "ab") as fh:
+                fh.write(b".")
         except OSError:
-            try:
-                self.path.touch()
-            except OSError:
-                log.exception("page cache: could not move the generation")
+            log.exception("page cache: could not move the generation")
 
 
 class RedisGeneration:
@@ -91,9 +93,14 @@ class RedisGeneration:
     def read(self) -> int | None:
         try:
             value = self.client.get(self.KEY)
+            if value is None:
+                # A new (or restarted, flushed) Redis: start from the clock, never from 0 again, so
+                # no number a stored page carries comes back; serve nothing until then.
+                self.client.set(self.KEY, time.time_ns(), nx=True)
+                return None
         except Exception:  # noqa: BLE001 - a cache must never fail a request
             return None
-        return int(value) if value is not None else 0
+        return int(value)
 
     def bump(self) -> None:
         try:
@@ -179,7 +186,7 @@ def _key() -> tuple:
 
 # Tables whose rows no visitor's page shows: a write to these alone moves nothing.
 PRIVATE_TABLES = frozenset({"entry_autosaves", "submissions", "notifications", "api_tokens"})
-# Every enabled cache's generation in this process, by source (one per data dir or Redis URL).
+# Every app's generation in this process, by source (one per data dir or Redis URL).
 _GENERATIONS: dict[str, object] = {}
 _hooks_installed = False
 
@@ -212,9 +219,13 @@ def install_write_hooks() -> None:
                 orm_state.session.info["jy_wrote"] = True
 
     def _committed(session_):
-        if session_.info.pop("jy_wrote", False):
-            for generation in list(_GENERATIONS.values()):
-                generation.bump()
+        if not session_.info.pop("jy_wrote", False):
+            return
+        from flask import current_app, has_app_context
+
+        mine = current_app.extensions.get("jy_pagecache_generation") if has_app_context() else None
+        for generation in [mine] if mine is not None else list(_GENERATIONS.values()):
+            generation.bump()
 
     def _rolled_back(session_):
         session_.info.pop("jy_wrote", None)
@@ -227,16 +238,17 @@ def install_write_hooks() -> None:
 
 
 def init_app(app) -> None:
-    enabled = app.config.get("PAGE_CACHE", not app.config.get("TESTING"))
-    if isinstance(enabled, str):
-        enabled = enabled.strip().lower() not in ("0", "false", "no", "off", "")
-    if not enabled:
+    # Writes move the generation even where this process serves nothing from the cache (a CLI
+    # command, the indexer, a worker with PAGE_CACHE=0): the web workers that do must see them.
+    source = _generation_source(app)
+    generation = _GENERATIONS.setdefault(source.source, source)
+    app.extensions["jy_pagecache_generation"] = generation
+    install_write_hooks()
+    if not app.config.get("PAGE_CACHE", not app.config.get("TESTING")):
         return
-    cache = PageCache(_generation_source(app), int(app.config.get("PAGE_CACHE_MAX_BYTES", 32 << 20)),
+    cache = PageCache(generation, int(app.config.get("PAGE_CACHE_MAX_BYTES", 32 << 20)),
                       float(app.config.get("PAGE_CACHE_TTL", 30)))
     app.extensions["jy_pagecache"] = cache
-    _GENERATIONS[cache.generation.source] = cache.generation
-    install_write_hooks()
 
     def _serve_from_cache():
         # Per-request state that an app context kept across requests (tests, CLI) must not carry.

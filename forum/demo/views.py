@@ -2,7 +2,8 @@
 
 Real counts come from page views (forum/core/viewcounts.py); the demo district has had no readers
 yet, so each thread and entry gets a plausible count: more replies or comments, more readers, and
-older content has had longer to be read. Written as SQL increments: no revision, ledger or outbox row.
+older content has had longer to be read. Set by one UPDATE per table (updated_at kept): no revision,
+ledger or outbox row.
 """
 from __future__ import annotations
 

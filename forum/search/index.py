@@ -63,12 +63,13 @@ def session_for(app: Flask) -> Session:
     if engine.dialect.name == "sqlite":
         state = app.extensions.setdefault(EXTENSION, {})
         if "sqlite_engine" not in state:
-            state["sqlite_engine"] = _deferred_sqlite_engine(engine.url)
+            state["sqlite_engine"] = _deferred_sqlite_engine(
+                engine.url, int(app.config.get("SQLITE_BUSY_TIMEOUT_MS", 10_000)))
         engine = state["sqlite_engine"]
     return Session(engine, expire_on_commit=False)
 
 
-def _deferred_sqlite_engine(url):
+def _deferred_sqlite_engine(url, busy_timeout_ms: int = 10_000):
     from sqlalchemy import create_engine, event
 
     engine = create_engine(url)
@@ -77,7 +78,7 @@ def _deferred_sqlite_engine(url):
     def _on_connect(dbapi_conn, _record):
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA busy_timeout = 10000")
+        cur.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         cur.execute("PRAGMA foreign_keys = ON")
         cur.close()
 

@@ -241,7 +241,10 @@ def test_redis_generation_is_shared_and_failure_means_no_cache(app):
     except Exception:  # noqa: BLE001
         pytest.skip("no Redis on 127.0.0.1:6379")
     one, two = RedisGeneration("redis://127.0.0.1:6379/15"), RedisGeneration("redis://127.0.0.1:6379/15")
+    one.client.delete(RedisGeneration.KEY)  # a new or flushed Redis
+    assert two.read() is None  # nothing served until the counter is there again…
     before = two.read()
+    assert before > 10**18  # …and it starts from the clock, never from a number a stored page carries
     one.bump()
     assert two.read() == before + 1
     down = RedisGeneration("redis://127.0.0.1:1/0")
@@ -257,6 +260,16 @@ def test_off_switch(app_config):
     with off.app_context():
         pass
     assert "jy_pagecache" not in off.extensions
+    # …but its writes still move the generation that the serving workers read.
+    generation = off.extensions["jy_pagecache_generation"]
+    before = generation.read()
+    with off.app_context():
+        from forum.extensions import db
+        from tests.factories import make_user
+
+        make_user()
+        db.session.remove()
+    assert generation.read() != before
     client = off.test_client()
     assert client.get("/groups").headers.get("X-Page-Cache") is None
 
