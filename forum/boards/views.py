@@ -24,7 +24,7 @@ from forum.core.templating import per_catalog, url_pattern
 from forum.core.timezones import current_month, format_month, parse_month, site_zone
 from forum.extensions import db
 from forum.org.models import Group, Membership
-from forum.policy import actions_on as can_many
+from forum.policy import actions_on
 from forum.policy import can
 
 bp = Blueprint("boards", __name__, url_prefix="/boards")
@@ -205,7 +205,7 @@ def show_thread(thread_id: int):
     user = current_user._get_current_object()
     # What the viewer may do on each post, asked of the policy once per post and action here rather
     # than from the template (with the board's read/moderate answers memoized for the page).
-    post_actions = can_many(user, (item.post for item in services.flatten(tree) if not item.hidden),
+    post_actions = actions_on(user, (item.post for item in services.flatten(tree) if not item.hidden),
                             _POST_ACTIONS)
     return render_template(
         "boards/thread.html", thread=thread, tree=tree, page=page, pages=pages, reply_form=reply_form,

@@ -11,7 +11,6 @@ members), `group` (the group's members). Deleted content is visible only to mode
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Callable
 
@@ -307,20 +306,10 @@ def content_group(obj) -> Group | None:
     return getattr(container, "group", None) if container is not None else None
 
 
-# Inside `with memo():` the answers about a container (may read it, moderates it) are kept for the
-# block: a page asking about each of its 40 posts asks about the same board 200 times. Only for
-# blocks that change no role, membership or container (building a page's permission sets).
+# While an `asker` pass runs, the answers about a container (may read it, moderates it) are kept
+# for the pass: a page asking about each of its 40 posts asks about the same board 200 times. Only
+# for passes that change no role, membership or container (building or rendering a page).
 _container_memo: ContextVar[dict | None] = ContextVar("jy_policy_container_memo", default=None)
-
-
-@contextmanager
-def memo():
-    """Remember container-level answers (read, moderate) until the block ends."""
-    token = _container_memo.set({})
-    try:
-        yield
-    finally:
-        _container_memo.reset(token)
 
 
 def _memoized(kind: str, fn, user, container) -> bool:
@@ -529,17 +518,17 @@ def hosts_any_group(user) -> bool:
     return signed_in(user) and any(_membership_map(user).values())
 
 
-def actions_on(user, objs, actions) -> dict[int, frozenset[str]]:
+def actions_on(user, objs, actions, ask=None) -> dict[int, frozenset[str]]:
     """{obj.id: the actions of `actions` that `user` may do on it} for many objects of one page,
-    asking `can()` for each with the container answers memoized (see `memo`)."""
-    with memo():
-        return {obj.id: frozenset(a for a in actions if can(user, a, obj)) for obj in objs}
+    through one `asker` pass (pass the page's own `ask` to share its answers)."""
+    ask = ask or asker(user)
+    return {obj.id: frozenset(a for a in actions if ask(a, obj)) for obj in objs}
 
 
 def asker(user):
     """`can` for one read-only pass over a page (a template render): `ask(action, obj=None)`.
 
-    Each answer and each container answer (see `memo`) is remembered for the pass: a page asks
+    Each answer and each container answer (`_container_memo`) is remembered for the pass: a page asks
     `can("comment", entry)` once per comment and about the same board for every post. Nothing may
     change roles, memberships or content while the pass runs; templates change nothing.
     """
@@ -583,5 +572,5 @@ from forum.policy.queries import (  # noqa: E402  (they need the helpers above)
     visible_groups_clause,
 )
 
-__all__ = ["can", "rule", "memo", "actions_on", "asker", "readable_group_ids", "readable_blogs_clause", "readable_boards_clause",
+__all__ = ["can", "rule", "actions_on", "asker", "readable_group_ids", "readable_blogs_clause", "readable_boards_clause",
            "visible_groups_clause", "statement_for", "visibility_key", "moderates_group", "can_read_group", "signed_in"]
