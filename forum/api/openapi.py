@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import jsonify
 
 from forum.api import bp
+from forum.core.ids import MAX_ID
 
 STR = {"type": "string"}
 INT = {"type": "integer"}
@@ -134,7 +135,7 @@ WRITE_ERRORS = (400, 401, 403, 404, 409, 413, 415, 422, 429, 503)
 
 
 def _id(name: str) -> dict:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
 
 
 def _query(name: str, schema: dict, description: str = "") -> dict:
