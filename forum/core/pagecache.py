@@ -59,14 +59,18 @@ class FileGeneration:
     """
 
     def __init__(self, path: Path):
-        self.path = Path(path)
-        self.source = str(self.path)
-        if not self.path.exists():
-            self.path.touch()
+        self.path = Path(path)  # made at the first read or write, not when the app is built
+        self.source = str(self.path)  # (an app is built to restore into an empty data dir)
 
     def read(self) -> tuple[int, int] | None:
         try:
             st = os.stat(self.path)
+        except FileNotFoundError:  # the first request: a new file, a value no page was stored under
+            try:
+                self.path.touch()
+                st = os.stat(self.path)
+            except OSError:
+                return None
         except OSError:
             return None
         return st.st_size, st.st_mtime_ns
