@@ -23,6 +23,12 @@ session (a flashed message, a CSRF token: a form's token is personal), that made
 submission key, that set a cookie or said `Cache-Control: private`/`no-store`. A request whose
 session carries flashed messages is never answered from the cache.
 
+**Derived data.** `remember(name, key, compute)` keeps small values computed from the database
+(what a visitor may read, as the search filter needs it) under the same rule: stored with the
+generation read at the start of the request, before its first database read, and used only while
+that generation and the TTL hold. Values must be plain data (no ORM objects), the same for every
+request with that key.
+
 **Memory.** Each worker keeps its own least-recently-used map, at most `PAGE_CACHE_MAX_BYTES`
 (default 32 MB) of response bodies. `PAGE_CACHE=0` turns it off (it is off under TESTING unless a
 test turns it on).
@@ -47,7 +53,7 @@ KEPT_HEADERS = ("Content-Type", "Content-Encoding", "Content-Language", "Vary", 
 PERSONAL_G_KEYS = ("csrf_token", "csp_nonce", "jy_personal")
 _PENDING = "jiaoyan.pagecache"
 # Flask-WTF's token and Flask-Babel's locale are cached on g, which is per request in production.
-_REQUEST_STATE = ("jy_personal", "csrf_token", "_flask_babel", "jy_views")
+_REQUEST_STATE = ("jy_personal", "csrf_token", "_flask_babel", "jy_views", "jy_generation")
 
 
 class FileGeneration:
@@ -154,6 +160,57 @@ class PageCache:
             self.size -= len(entry[4])
 
 
+class DerivedCache:
+    """Plain values by (name, key) with the generation they were computed under; least recently
+    used out first, at most `max_entries`."""
+
+    def __init__(self, max_entries: int, ttl: float):
+        self.max_entries = max_entries
+        self.ttl = ttl
+        self.entries: OrderedDict[tuple, tuple] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple, generation):
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is None:
+                return _MISSING
+            gen, stored_at, value = entry
+            if gen != generation or time.monotonic() - stored_at > self.ttl:
+                del self.entries[key]
+                return _MISSING
+            self.entries.move_to_end(key)
+            return value
+
+    def put(self, key: tuple, generation, value) -> None:
+        with self.lock:
+            self.entries.pop(key, None)
+            self.entries[key] = (generation, time.monotonic(), value)
+            while len(self.entries) > self.max_entries:
+                self.entries.popitem(last=False)
+
+
+_MISSING = object()
+
+
+def remember(name: str, key, compute):
+    """`compute()`, or its value from an earlier request of this worker if nothing was written
+    since (see "Derived data" above); always `compute()` when the cache is off or the generation
+    could not be read."""
+    from flask import current_app, has_request_context
+
+    cache = current_app.extensions.get("jy_derived")
+    generation = g.get("jy_generation") if cache is not None and has_request_context() else None
+    if generation is None:
+        return compute()
+    full_key = (name, key)
+    value = cache.get(full_key, generation)
+    if value is _MISSING:
+        value = compute()
+        cache.put(full_key, generation, value)
+    return value
+
+
 def _generation_source(app):
     """PAGE_CACHE_GENERATION if set; else the rate limits' Redis when there is one (several hosts
     share it already); else the file in the data dir (one host)."""
@@ -250,18 +307,18 @@ def init_app(app) -> None:
     install_write_hooks()
     if not app.config.get("PAGE_CACHE", not app.config.get("TESTING")):
         return
-    cache = PageCache(generation, int(app.config.get("PAGE_CACHE_MAX_BYTES", 32 << 20)),
-                      float(app.config.get("PAGE_CACHE_TTL", 30)))
+    ttl = float(app.config.get("PAGE_CACHE_TTL", 30))
+    cache = PageCache(generation, int(app.config.get("PAGE_CACHE_MAX_BYTES", 32 << 20)), ttl)
     app.extensions["jy_pagecache"] = cache
+    app.extensions["jy_derived"] = DerivedCache(int(app.config.get("PAGE_CACHE_DERIVED_ENTRIES", 1024)), ttl)
 
     def _serve_from_cache():
         # Per-request state that an app context kept across requests (tests, CLI) must not carry.
         for name in _REQUEST_STATE:
             g.pop(name, None)
-        if not _visitor_request():
-            return None
-        generation = cache.generation.read()  # before any database read of this request
-        if generation is None:
+        # Before any database read of this request: what is stored under it is at least this new.
+        g.jy_generation = generation = cache.generation.read()
+        if generation is None or not _visitor_request():
             return None
         key = _key()
         found = cache.get(key, generation)
