@@ -53,7 +53,7 @@ def defaults() -> dict:
         "RATELIMIT_SWALLOW_ERRORS": True,
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "TRUSTED_PROXY_HOPS": 0,
-        "GZIP_LEVEL": 5,  # gzip text responses in the app; 0 when the reverse proxy compresses
+        "GZIP_LEVEL": 1,  # gzip text responses in the app; 0 when the reverse proxy compresses
         "LOGIN_RATE_LIMIT": "10 per minute;100 per hour",
         "PASSWORD_HASH_METHOD": "scrypt:131072:8:1",
         "API_TOKEN_DAYS": 90,
@@ -66,7 +66,6 @@ def defaults() -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_DURATION": 14 * 24 * 3600,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # SQLite: how long a write waits for the write lock before the request answers 503.
         "SQLITE_BUSY_TIMEOUT_MS": 10_000,
         "SEMESTERS": [((9, 1), (1, 31)), ((2, 1), (7, 31))],
@@ -94,12 +93,15 @@ def from_environment() -> dict:
     if "TRUSTED_PROXY_HOPS" in env:
         out["TRUSTED_PROXY_HOPS"] = _int("TRUSTED_PROXY_HOPS", 0)
     if "GZIP_LEVEL" in env:
-        out["GZIP_LEVEL"] = max(0, min(9, _int("GZIP_LEVEL", 5)))
+        out["GZIP_LEVEL"] = max(0, min(9, _int("GZIP_LEVEL", 1)))
     if "SQLITE_BUSY_TIMEOUT_MS" in env:
         out["SQLITE_BUSY_TIMEOUT_MS"] = _int("SQLITE_BUSY_TIMEOUT_MS", 10_000)
     # The visitors' page cache (forum/core/pagecache.py): on unless TESTING; PAGE_CACHE=0 turns it off.
     if "PAGE_CACHE" in env:
         out["PAGE_CACHE"] = _bool(env["PAGE_CACHE"], True)
+    # Derived data kept under the same generation (pagecache.remember): on unless TESTING.
+    if "DERIVED_CACHE" in env:
+        out["DERIVED_CACHE"] = _bool(env["DERIVED_CACHE"], True)
     if "PAGE_CACHE_TTL" in env:
         out["PAGE_CACHE_TTL"] = max(0, _int("PAGE_CACHE_TTL", 30))
     if "PAGE_CACHE_MAX_BYTES" in env:
@@ -125,6 +127,10 @@ def finalize(config: dict) -> None:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     config["SQLALCHEMY_DATABASE_URI"] = url
+    # A server connection can drop between requests: test it at checkout. An SQLite file cannot,
+    # and the ping was a statement per request.
+    if not url.startswith("sqlite"):
+        config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {}).setdefault("pool_pre_ping", True)
 
     config["MAX_CONTENT_LENGTH"] = int(config["MAX_UPLOAD_MB"]) * 1024 * 1024
 

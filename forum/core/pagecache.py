@@ -27,7 +27,8 @@ session carries flashed messages is never answered from the cache.
 (what a visitor may read, as the search filter needs it) under the same rule: stored with the
 generation read at the start of the request, before its first database read, and used only while
 that generation and the TTL hold. Values must be plain data (no ORM objects), the same for every
-request with that key.
+request with that key. `DERIVED_CACHE=0` turns it off, apart from `PAGE_CACHE` (both off under
+TESTING unless a test turns them on); `DERIVED_CACHE_ENTRIES` (default 1,024) bounds it.
 
 **Memory.** Each worker keeps its own least-recently-used map, at most `PAGE_CACHE_MAX_BYTES`
 (default 32 MB) of response bodies. `PAGE_CACHE=0` turns it off (it is off under TESTING unless a
@@ -305,25 +306,31 @@ def init_app(app) -> None:
     generation = _GENERATIONS.setdefault(source.source, source)
     app.extensions["jy_pagecache_generation"] = generation
     install_write_hooks()
-    if not app.config.get("PAGE_CACHE", not app.config.get("TESTING")):
+    testing = app.config.get("TESTING")
+    pages_on = app.config.get("PAGE_CACHE", not testing)
+    derived_on = app.config.get("DERIVED_CACHE", not testing)
+    if not (pages_on or derived_on):
         return
     ttl = float(app.config.get("PAGE_CACHE_TTL", 30))
-    cache = PageCache(generation, int(app.config.get("PAGE_CACHE_MAX_BYTES", 32 << 20)), ttl)
-    app.extensions["jy_pagecache"] = cache
-    app.extensions["jy_derived"] = DerivedCache(int(app.config.get("PAGE_CACHE_DERIVED_ENTRIES", 1024)), ttl)
+    cache = None
+    if pages_on:
+        cache = PageCache(generation, int(app.config.get("PAGE_CACHE_MAX_BYTES", 32 << 20)), ttl)
+        app.extensions["jy_pagecache"] = cache
+    if derived_on:
+        app.extensions["jy_derived"] = DerivedCache(int(app.config.get("DERIVED_CACHE_ENTRIES", 1024)), ttl)
 
     def _serve_from_cache():
         # Per-request state that an app context kept across requests (tests, CLI) must not carry.
         for name in _REQUEST_STATE:
             g.pop(name, None)
         # Before any database read of this request: what is stored under it is at least this new.
-        g.jy_generation = generation = cache.generation.read()
-        if generation is None or not _visitor_request():
+        g.jy_generation = current = generation.read()
+        if cache is None or current is None or not _visitor_request():
             return None
         key = _key()
-        found = cache.get(key, generation)
+        found = cache.get(key, current)
         if found is None:
-            request.environ[_PENDING] = (key, generation)
+            request.environ[_PENDING] = (key, current)
             return None
         status, headers, body, views = found
         counter = app.extensions.get("jy_viewcounts")
@@ -336,7 +343,7 @@ def init_app(app) -> None:
         return resp
 
     def _store(resp):
-        pending = request.environ.pop(_PENDING, None)
+        pending = request.environ.pop(_PENDING, None)  # (never set when the page cache is off)
         if pending is None or not _storable(resp):
             return resp
         key, generation = pending

@@ -14,7 +14,7 @@ WORD = "葫芦丝"
 
 @pytest.fixture
 def app_config(app_config):
-    app_config["PAGE_CACHE"] = True
+    app_config["DERIVED_CACHE"] = True
     return app_config
 
 
@@ -37,7 +37,6 @@ def test_a_visitor_computes_them_once_and_a_group_made_private_leaves_the_next_s
         app, client, world, computed):
     thread = make_thread(world["public"].board, world["member"], title=f"{WORD}合奏指导", body=f"{WORD}的指法")
     link = f"/boards/threads/{thread.id}"
-    # Different queries, so the page cache answers neither: only the containers are remembered.
     assert found(client, WORD, link)
     assert found(client, f"{WORD} 指法", link)
     assert len(computed) == 1
@@ -70,7 +69,7 @@ def test_with_the_cache_off_every_search_computes_them(app, app_config, world, c
     from forum import create_app
     from tests.search.helpers import anonymous
 
-    assert "jy_derived" not in create_app(dict(app_config, PAGE_CACHE=False)).extensions
+    assert "jy_derived" not in create_app(dict(app_config, DERIVED_CACHE=False)).extensions
     monkeypatch.delitem(app.extensions, "jy_derived")
     with app.test_request_context("/search"):
         app.preprocess_request()
