@@ -518,9 +518,18 @@ def hosts_any_group(user) -> bool:
     return signed_in(user) and any(_membership_map(user).values())
 
 
+# Actions on content that no rule grants to anyone not signed in: each rule asks signed_in first,
+# itself or through moderates_* (tests/foundation/test_members_only.py asks every one of them).
+# A visitor's page skips asking them once per post or comment.
+MEMBERS_ONLY = frozenset({"edit", "delete", "restore", "moderate", "see_history", "flag", "purge", "pin",
+                          "feature", "lock", "move", "comment", "reply", "conclude", "adopt"})
+
+
 def actions_on(user, objs, actions, ask=None) -> dict[int, frozenset[str]]:
     """{obj.id: the actions of `actions` that `user` may do on it} for many objects of one page,
     through one `asker` pass (pass the page's own `ask` to share its answers)."""
+    if not signed_in(user):
+        actions = tuple(a for a in actions if a not in MEMBERS_ONLY)
     ask = ask or asker(user)
     return {obj.id: frozenset(a for a in actions if ask(a, obj)) for obj in objs}
 
