@@ -68,12 +68,13 @@ def _tree(ctx, thread, people, start: datetime, now: datetime, n: int, *, deep: 
     t = start
     for i in range(n):
         t = min(t + timedelta(minutes=rng.randint(5, 600)), now - timedelta(minutes=1))
-        author = rng.choice(people)
         parent = None
         if posts and (deep and i > 2 and i < 11):
             parent = posts[-1]  # a long back-and-forth
         elif posts and rng.random() < 0.55:
             parent = rng.choice(posts[-5:])
+        # Someone answers someone else: nobody replies to their own reply.
+        author = rng.choice([u for u in people if parent is None or u.id != parent.author_id] or people)
         text = rng.choice(OPINIONS) if rng.random() < 0.5 else _para(ctx)
         if parent is not None and rng.random() < 0.25 and parent.author_id != author.id:
             text = f"@{parent.author.display_name} {text}"
@@ -146,7 +147,9 @@ def seed(ctx) -> None:
                                 created_at=draft_at, commit=False)
                 # Most members take part; a few do not (the page lists them).
                 takers = [u for u in teachers if u.id != lead.id and rng.random() < 0.75]
-                _tree(ctx, thread, takers or teachers, draft_at, now, max(3, len(takers) + rng.randint(0, 4)))
+                # The lead speaker answers the colleagues' questions on the draft.
+                _tree(ctx, thread, (takers or teachers) + [lead], draft_at, now,
+                      max(3, len(takers) + rng.randint(0, 4)))
                 if is_current:
                     continue  # still discussing
                 replies = services.thread_page(thread, host, 1)

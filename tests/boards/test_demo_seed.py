@@ -28,3 +28,13 @@ def test_seed_builds_boards_content(app, db):
     assert db.session.scalar(select(func.count()).select_from(Theme)) == 2
     assert db.session.scalar(select(func.count()).select_from(Notification).where(Notification.read_at.is_(None))) > 0
     assert db.session.scalar(select(func.max(Thread.created_at))) <= utcnow()
+    # Conversations between colleagues: nobody answers their own reply, and a 集体备课 under
+    # discussion hears more than one voice (the lead speaker answers the questions).
+    from sqlalchemy.orm import aliased
+
+    parent = aliased(Post)
+    assert db.session.scalar(select(func.count()).select_from(Post).join(parent, parent.id == Post.parent_id)
+                             .where(parent.author_id == Post.author_id)) == 0
+    voices = db.session.execute(select(Post.thread_id, func.count(Post.author_id.distinct())).join(Thread)
+                                .where(Thread.kind == "prep").group_by(Post.thread_id)).all()
+    assert voices and all(n >= 2 for _tid, n in voices)
