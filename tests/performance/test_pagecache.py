@@ -231,6 +231,21 @@ def test_memory_is_bounded(app):
     assert ("h", "/big", "zh_CN", True) not in cache.entries
 
 
+def test_derived_data_is_bounded_and_dies_with_its_generation(app, app_config):
+    from forum import create_app
+    from forum.core.pagecache import _MISSING, DerivedCache
+
+    assert create_app(dict(app_config, DERIVED_CACHE=True)).extensions["jy_derived"].max_entries == 32
+    cache = DerivedCache(max_entries=3, ttl=60)
+    for i in range(5):
+        cache.put(("readable_containers", i), 7, frozenset({f"g{i}"}))
+    assert len(cache.entries) == 3
+    assert cache.get(("readable_containers", 0), 7) is _MISSING  # the oldest went first
+    assert cache.get(("readable_containers", 4), 7) == frozenset({"g4"})
+    assert cache.get(("readable_containers", 4), 8) is _MISSING  # a write since: recomputed
+    assert ("readable_containers", 4) not in cache.entries
+
+
 def test_redis_generation_is_shared_and_failure_means_no_cache(app):
     from forum.core.pagecache import RedisGeneration
 
