@@ -44,7 +44,7 @@ import time
 from collections import OrderedDict
 from pathlib import Path
 
-from flask import g, request, session
+from flask import current_app, g, has_app_context, has_request_context, request, session
 
 log = logging.getLogger(__name__)
 
@@ -199,8 +199,6 @@ def remember(name: str, key, compute):
     """`compute()`, or its value from an earlier request of this worker if nothing was written
     since (see "Derived data" above); always `compute()` when the cache is off or the generation
     could not be read."""
-    from flask import current_app, has_request_context
-
     cache = current_app.extensions.get("jy_derived")
     generation = g.get("jy_generation") if cache is not None and has_request_context() else None
     if generation is None:
@@ -228,10 +226,8 @@ def _visitor_request() -> bool:
     """A GET from someone who is not signed in, with nothing personal waiting in the session."""
     if request.method != "GET" or "Authorization" in request.headers:
         return False
-    from flask import current_app
-
-    remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
-    if remember in request.cookies:
+    remember_cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+    if remember_cookie in request.cookies:
         return False
     if session.get("_user_id") is not None or session.get("_flashes"):
         return False
@@ -284,8 +280,6 @@ def install_write_hooks() -> None:
     def _committed(session_):
         if not session_.info.pop("jy_wrote", False):
             return
-        from flask import current_app, has_app_context
-
         mine = current_app.extensions.get("jy_pagecache_generation") if has_app_context() else None
         for generation in [mine] if mine is not None else list(_GENERATIONS.values()):
             generation.bump()

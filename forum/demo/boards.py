@@ -148,7 +148,7 @@ def seed(ctx) -> None:
                 # Most members take part; a few do not (the page lists them).
                 takers = [u for u in teachers if u.id != lead.id and rng.random() < 0.75]
                 # The lead speaker answers the colleagues' questions on the draft.
-                _tree(ctx, thread, (takers or teachers) + [lead], draft_at, now,
+                _tree(ctx, thread, [u for u in takers or teachers if u.id != lead.id] + [lead], draft_at, now,
                       max(3, len(takers) + rng.randint(0, 4)))
                 if is_current:
                     continue  # still discussing
