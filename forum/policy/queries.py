@@ -10,7 +10,7 @@ from sqlalchemy.orm import aliased
 from forum.blogs.models import Blog
 from forum.boards.models import Board
 from forum.org.models import Group, School
-from forum.policy import _membership_map, is_admin, signed_in
+from forum.policy.identity import _membership_map, is_admin, signed_in
 
 
 def readable_group_ids(user):
