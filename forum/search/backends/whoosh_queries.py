@@ -80,11 +80,13 @@ class ExactPhraseMatcher(SpanWrappingMatcher):
     def _get_spans(self):
         if len(self.ms) == 1:
             return self.ms[0].spans()
+        # Decoded positions, not Span objects: one Span per occurrence of every term of every
+        # candidate was a third of a phrase search; only the matches become Spans.
         first_off = self.offsets[0]  # the first term need not be the phrase's first (see cover())
-        first = [s.start - first_off for s in self.ms[0].spans()]
-        rest = [({s.start for s in m.spans()}, off) for m, off in zip(self.ms[1:], self.offsets[1:])]
+        rest = [(set(m.value_as("positions")), off - first_off) for m, off in zip(self.ms[1:], self.offsets[1:])]
         last = max(self.offsets)
-        return [Span(p, p + last) for p in first if all(p + off in s for s, off in rest)]
+        return [Span(p - first_off, p - first_off + last)
+                for p in self.ms[0].value_as("positions") if all(p + off in s for s, off in rest)]
 
 
 def _is_bigram(term: str, _offset: int = 0) -> bool:
