@@ -17,7 +17,7 @@ from forum.policy.identity import (  # noqa: F401
     _membership_map, can_read_group, forget_memberships, is_admin, is_host, is_member, leader_covers_group,
     leader_covers_school, moderates_group, preload_memberships, signed_in)
 from forum.policy.containers import (  # noqa: F401
-    blog_group, can_post_in_board, can_read_blog, can_read_board, can_write_blog, moderates_blog, moderates_board)
+    can_post_in_board, can_read_blog, can_read_board, can_write_blog, moderates_blog, moderates_board)
 from forum.policy.org import (  # noqa: F401
     can_manage_org, can_see_group_audit, can_see_group_tallies, can_see_school_tallies, can_see_teacher_tallies,
     can_set_theme, can_suspend)

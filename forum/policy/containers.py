@@ -9,10 +9,6 @@ from forum.policy.identity import (
 from forum.policy.registry import rule
 
 
-def blog_group(blog: Blog) -> Group | None:
-    return blog.group if blog.group_id else None
-
-
 def can_read_blog(user, blog: Blog) -> bool:
     if blog.group_id:
         return can_read_group(user, blog.group)

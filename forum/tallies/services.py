@@ -62,9 +62,6 @@ def scope_for(user) -> Scope:
     """The schools, groups and teachers whose tallies `user` may see (policy: see_tallies)."""
     if not signed_in(user):
         return Scope()
-    # The rules are asked once per school and per group (500 in a district): through Flask-Login's
-    # proxy, every attribute they read would cost a context lookup (a quarter of the dashboard).
-    user = user._get_current_object() if hasattr(user, "_get_current_object") else user
     schools = db.session.scalars(select(School)).all()
     groups = db.session.scalars(select(Group).options(joinedload(Group.school))).all()
     school_ids = {s.id for s in schools if can(user, "see_tallies", s)}

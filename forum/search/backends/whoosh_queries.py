@@ -80,8 +80,8 @@ class ExactPhraseMatcher(SpanWrappingMatcher):
     def _get_spans(self):
         if len(self.ms) == 1:
             return self.ms[0].spans()
-        # Decoded positions, not Span objects: one Span per occurrence of every term of every
-        # candidate was a third of a phrase search; only the matches become Spans.
+        # Decoded positions, not a Span object per occurrence of every term of every candidate;
+        # only the matches become Spans (光合作用 on `small`: index query ~15 → 12–13 ms CPU).
         first_off = self.offsets[0]  # the first term need not be the phrase's first (see cover())
         rest = [(set(m.value_as("positions")), off - first_off) for m, off in zip(self.ms[1:], self.offsets[1:])]
         last = max(self.offsets)
