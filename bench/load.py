@@ -95,7 +95,8 @@ class Writer(threading.Thread):
         self.rng = random.Random(seed)
         self.log: list[tuple] = []  # (kind, status, id, marker, latency)
         self.mine: dict[str, list[int]] = {"post": [], "entry": []}
-        self.entry_acks: list[tuple[float, int]] = []  # (monotonic time of the 201, entry id)
+        # (monotonic time of the 201, entry id, its published_at as the API answered it)
+        self.entry_acks: list[tuple[float, int, str]] = []
 
     def run(self) -> None:
         import requests
@@ -128,26 +129,28 @@ class Writer(threading.Thread):
             try:
                 resp = session.request(method, self.base + url, json=body, headers=self.headers, timeout=60)
                 status = resp.status_code
-                new_id = resp.json().get("id") if status == 201 else None
+                answer = resp.json() if status == 201 else {}
+                new_id = answer.get("id")
             except Exception:  # noqa: BLE001 - a dropped connection counts as a failed write
                 status, new_id = 599, None
             latency = time.perf_counter() - started
             if status == 201 and kind in self.mine:
                 self.mine[kind].append(new_id)
             if status == 201 and kind == "entry":
-                self.entry_acks.append((time.monotonic(), new_id))
+                self.entry_acks.append((time.monotonic(), new_id, answer.get("published_at") or ""))
             self.log.append((kind, status, new_id, marker, latency))
 
 
 class Reader(threading.Thread):
     """A visitor reading the blog page and the home page as fast as the server answers (with the
-    page cache on, as in production): each read notes when it started and the newest entry shown."""
+    page cache on, as in production): each read notes when it started and the entries it shows."""
 
     def __init__(self, n: int, base: str, seeded: dict, until: float):
         super().__init__(daemon=True)
         self.base, self.until = base, until
         self.paths = [f"/blogs/{seeded['blog']}", "/"]
-        self.reads: list[tuple[float, int, str | None, int]] = []  # (started, newest id, X-Page-Cache, status)
+        # (started, entry ids shown, X-Page-Cache, status)
+        self.reads: list[tuple[float, set[int], str | None, int]] = []
         self.n = n
 
     def run(self) -> None:
@@ -162,27 +165,40 @@ class Reader(threading.Thread):
                 resp = session.get(self.base + self.paths[i % 2], timeout=60)
             except Exception:  # noqa: BLE001
                 continue
-            ids = [int(x) for x in re.findall(r"/blogs/entries/(\d+)", resp.text)]
-            self.reads.append((started, max(ids, default=0), resp.headers.get("X-Page-Cache"), resp.status_code))
+            ids = {int(x) for x in re.findall(r"/blogs/entries/(\d+)", resp.text)}
+            self.reads.append((started, ids, resp.headers.get("X-Page-Cache"), resp.status_code))
 
 
 def stale_reads(readers: list[Reader], writers: list[Writer]) -> tuple[int, int, int]:
     """(reads, reads answered from the cache, stale reads): a read is stale when it started after an
-    entry was acknowledged and shows no entry at least that new (both pages list the newest first)."""
-    import bisect
+    entry was acknowledged and shows no entry at least that new.
 
-    acks = sorted(a for w in writers for a in w.entry_acks)
-    times = [t for t, _id in acks]
-    newest_by = []  # newest acknowledged id up to each ack time
-    top = 0
-    for _t, entry_id in acks:
-        top = max(top, entry_id)
+    "New" is the pages' own order, (published_at, id) descending. Not the id alone: an entry's time
+    is taken when its request starts and its id when it gets the write lock, so under contention a
+    higher id can carry an earlier time and rightly sit below entries committed while it waited.
+    Entries seeded before the run are older than any written in it.
+    """
+    import bisect
+    from datetime import datetime
+
+    oldest = (datetime.min.replace(tzinfo=None), 0)
+
+    def when(published: str):
+        return datetime.fromisoformat(published).replace(tzinfo=None) if published else oldest[0]
+
+    acks = sorted((t, (when(published), entry_id)) for w in writers for t, entry_id, published in w.entry_acks)
+    order = {key[1]: key for _t, key in acks}
+    times = [t for t, _key in acks]
+    newest_by = []  # newest acknowledged entry, in page order, up to each ack time
+    top = oldest
+    for _t, key in acks:
+        top = max(top, key)
         newest_by.append(top)
     reads = [r for reader in readers for r in reader.reads if r[3] == 200]
     stale = 0
     for started, shown, _cache, _status in reads:
         k = bisect.bisect_left(times, started)  # acks strictly before the read started
-        if k and shown < newest_by[k - 1]:
+        if k and max((order.get(i, oldest) for i in shown), default=oldest) < newest_by[k - 1]:
             stale += 1
     return len(reads), sum(1 for r in reads if r[2] == "hit"), stale
 
