@@ -56,8 +56,6 @@ def _tree_cpu_seconds(pid: int) -> float:
 
 def prepare(url: str, data_dir: str, writers: int) -> dict:
     """Schema, one school and group, a teacher and a token per writer, a few threads to reply to."""
-    import sqlalchemy as sa
-
     from forum import create_app
     from forum.auth.services import issue_token
     from forum.extensions import db

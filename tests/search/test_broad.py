@@ -67,3 +67,42 @@ def test_narrow_visibility_falls_back_to_everything(backend, monkeypatch):
     assert sorted(_ids(page)) == list(range(1, 10)) and page.total == 9
     newest = backend.search(parse_query("教学"), old_only, "newest", 0, 5)
     assert _ids(newest) == [9, 8, 7, 6, 5]
+
+
+def test_capped_count_is_kept_until_the_index_changes(backend, monkeypatch):
+    monkeypatch.setattr(whoosh_backend, "BROAD_MATCHES", 20)
+    monkeypatch.setattr(whoosh_backend, "BROAD_CANDIDATES", 15)
+    walks = []
+    real = whoosh_backend.docnums
+    monkeypatch.setattr(whoosh_backend, "docnums", lambda s, q: walks.append(q) or real(s, q))
+    q = parse_query("教学")
+    assert backend.search(q, Filters(), "relevance", 0, 10).total == 120
+    assert backend.search(q, Filters(), "relevance", 10, 10).total == 120  # page 2: counted once
+    assert len(walks) == 1
+    backend.apply([_doc(121, "教学研讨第121次")], [])
+    assert backend.search(q, Filters(), "relevance", 0, 10).total == 121  # a new reader counts again
+    assert len(walks) == 2
+
+
+def test_broad_relevance_still_ranks_older_title_matches(tmp_path, monkeypatch):
+    """An old lesson design named after the query is ranked with the recent body matches, and
+    ranked first (the title boost); "newest" pages stay those of the window."""
+    b = WhooshBackend(str(tmp_path / "index"))
+    docs = [_doc(i, f"教学研讨第{i}次") for i in range(1, 121)]
+    old_design = SearchDoc("entry", 500, "教学研讨", "教学研讨：教学目标与教学过程", 1, "老师", 1, 1, "", [],
+                           START - timedelta(days=400), "g9")
+    target = WhooshRebuild(b, procs=1)
+    target.add([old_design, *docs])
+    target.checkpoint("post", 120, final=True)
+    target.finish()
+    monkeypatch.setattr(whoosh_backend, "BROAD_MATCHES", 20)
+    monkeypatch.setattr(whoosh_backend, "BROAD_CANDIDATES", 15)
+    q = parse_query("教学")
+    page = b.search(q, Filters(), "relevance", 0, 10)
+    assert page.hits[0].doc_type == "entry" and page.hits[0].doc_id == 500
+    assert min(h.doc_id for h in page.hits[1:]) > 60 and page.total == 121  # the rest: recent
+    newest = b.search(q, Filters(), "newest", 0, 10)
+    assert _ids(newest) == list(range(120, 110, -1))
+    # a reader who may not read its group does not get it through the titles either
+    hidden = b.search(q, Filters(containers=frozenset({"g1"})), "relevance", 0, 10)
+    assert 500 not in _ids(hidden) and hidden.total == 120 and len(hidden.hits) == 10

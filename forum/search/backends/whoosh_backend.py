@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import heapq
 import os
+from array import array
 import shutil
 import threading
 from itertools import islice
@@ -17,7 +18,7 @@ from whoosh import query as wq
 from forum.search.analyzer import ParsedQuery
 from forum.search.backends.base import Filters, Hit, HitPage, SearchDoc
 from forum.search.backends.whoosh_queries import (  # noqa: F401  (ExactPhrase: re-exported)
-    ExactPhrase, SegmentDocs, created_docnums, docnums, filter_clauses, phrase_query)
+    ExactPhrase, SegmentDocs, Unscored, created_docnums, docnums, filter_clauses, phrase_query)
 from forum.search.backends.whoosh_rebuild import WhooshRebuild  # noqa: F401  (re-exported)
 from forum.search.backends.whoosh_schema import (  # noqa: F401  (CJKPositions: pickled schemas)
     TITLE_BOOST, CJKPositions, fields_for, make_schema)
@@ -25,6 +26,7 @@ from forum.search.backends.whoosh_schema import (  # noqa: F401  (CJKPositions: 
 COUNT_CAP = 1000
 BROAD_MATCHES = 5_000  # a query whose rarest term is in more documents is "broad"
 BROAD_CANDIDATES = 2_000  # … and ranks about this many of its newest matches
+SEGMENT_DOCS_CAP = 4_000_000  # cached docnums per thread (visibility and windows), 16 MB
 
 
 class WhooshBackend:
@@ -126,6 +128,8 @@ class WhooshBackend:
                 # Not wq.Require: its skip_to_quality trips an assertion in whoosh's intersection.
                 q = wq.And([q, docs]) if kind == "filter" else wq.AndNot(q, docs)
         window = self._recent_window(s, query, offset + limit)
+        if window is not None and sort != "newest":
+            window = self._with_titles(s, query, window, frequency)
         page = self._page(s, q, window, sort, offset, limit)
         if page is None:  # too few readable matches in the window (narrow filters): search everything
             page = self._page(s, q, None, sort, offset, limit)
@@ -134,7 +138,7 @@ class WhooshBackend:
             total, exact = counted, True  # every match was visited: exact
         else:
             # Exact up to COUNT_CAP (50 pages), like the PostgreSQL backend; broad queries stop there.
-            total = sum(1 for _ in islice(docnums(s, q), COUNT_CAP))
+            total = self._count(s, q)
             exact = total < COUNT_CAP
         return HitPage(total, hits, exact=exact)
 
@@ -199,7 +203,37 @@ class WhooshBackend:
                 break
         if covered >= 0.8 * total_docs:
             return None  # the window would be (nearly) everything
-        return wq.Or([wq.Term("month", m) for m in picked]) if len(picked) > 1 else wq.Term("month", picked[0])
+        # Not an Or of month terms, merged again on every query: each segment's window is a
+        # cached docnum list that the intersection bisects.
+        return SegmentDocs(self, frozenset(picked), "month")
+
+    def _with_titles(self, searcher, query: ParsedQuery, window: wq.Query, frequency) -> wq.Query:
+        """The window, widened to every document with a phrase of the query in its title when
+        there are few of them (at most BROAD_CANDIDATES by the rarest terms' counts).
+
+        A relevance ranking of recent candidates alone would miss an older lesson design named
+        after the query: titles are what the ranking boosts most, and only threads and entries
+        have one, so their matches are a small set even when the body matches are many. Not for
+        "newest", whose pages come exactly from the window.
+        """
+        df = self._frequencies(searcher.reader())
+        titled = sum(min(df("title", t) for t, _ in p.terms) for p in query.phrases)
+        if titled == 0 or titled > BROAD_CANDIDATES:
+            return window
+        titles = [phrase_query("title", p, 1.0, frequency) for p in query.phrases]
+        return wq.Or([window, Unscored(titles[0] if len(titles) == 1 else wq.Or(titles))])
+
+    def _count(self, searcher, q: wq.Query) -> int:
+        """Matches of `q`, counted up to COUNT_CAP; remembered per reader and thread, so the next
+        pages of a broad query (and the same query by others) do not walk its matches again."""
+        reader = searcher.reader()
+        cache = self._local.__dict__.setdefault("counts", {})
+        if cache.get("reader") is not reader or len(cache) > 512:
+            cache.clear()
+            cache["reader"] = reader
+        if q not in cache:
+            cache[q] = sum(1 for _ in islice(docnums(searcher, q), COUNT_CAP))
+        return cache[q]
 
     def _frequencies(self, reader):
         """reader.doc_frequency (a sum over every segment), remembered per reader and thread."""
@@ -261,19 +295,25 @@ class WhooshBackend:
         answers[allowed] = answer
         return answer
 
-    def segment_docs(self, searcher, containers: frozenset[str]) -> list[int]:
-        """Sorted segment-local docnums of `containers` in a leaf searcher's segment (cached)."""
+    def segment_docs(self, searcher, values: frozenset[str], fieldname: str = "container") -> list[int]:
+        """Sorted segment-local docnums with one of `values` in `fieldname`, in a leaf searcher's
+        segment (cached: segments never change)."""
         reader = searcher.reader()
         segment = getattr(reader, "segment", None)
         if segment is None:
             return []
         cache = self._local.__dict__.setdefault("segdocs", {})
-        key = (segment().segment_id(), containers)
+        key = (segment().segment_id(), fieldname, values)
         docs = cache.get(key)
         if docs is None:
-            docs = sorted(searcher.docs_for_query(wq.Or([wq.Term("container", c) for c in sorted(containers)])))
-            if len(cache) > 256:
+            # 4 bytes a document (bisect works on arrays): a month window over a million
+            # documents stays a few MB; the cache is dropped past SEGMENT_DOCS_CAP of them.
+            docs = array("I", sorted(searcher.docs_for_query(wq.Or([wq.Term(fieldname, v) for v in sorted(values)]))))
+            held = self._local.__dict__.get("segdocs_held", 0) + len(docs)
+            if held > SEGMENT_DOCS_CAP:
                 cache.clear()
+                held = len(docs)
+            self._local.segdocs_held = held
             cache[key] = docs
         return docs
 

@@ -1,6 +1,7 @@
 """Whoosh queries of the search backend: exact phrases, per-segment visibility, match walks."""
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_left
 from typing import Iterator
 
@@ -145,26 +146,44 @@ def phrase_query(fieldname: str, phrase: Phrase, boost: float = 1.0, frequency=N
 
 
 class SegmentDocs(wq.Query):
-    """The documents of some containers, per segment (the visibility clause of a search)."""
+    """The documents with one of some values of a field, per segment, adding nothing to the score:
+    the visibility clause of a search (`container`), and the recent window of a broad one (`month`).
+    """
 
-    def __init__(self, backend, containers: frozenset[str]):  # a frozenset hashes once
+    def __init__(self, backend, values: frozenset[str], fieldname: str = "container"):
         self.backend = backend
-        self.containers = containers
+        self.values = values  # a frozenset hashes once
+        self.fieldname = fieldname
 
     def __eq__(self, other):
-        return isinstance(other, SegmentDocs) and self.containers == other.containers
+        return isinstance(other, SegmentDocs) and (self.fieldname, self.values) == (other.fieldname, other.values)
 
     def __hash__(self):
-        return hash(self.containers)
+        return hash((self.fieldname, self.values))
 
     def __repr__(self):
-        return f"SegmentDocs({len(self.containers)} containers)"
+        return f"SegmentDocs({self.fieldname}: {len(self.values)} values)"
 
     def estimate_size(self, ixreader):
         return ixreader.doc_count_all()
 
     def matcher(self, searcher, context=None):
-        docs = self.backend.segment_docs(searcher, self.containers)
+        docs = self.backend.segment_docs(searcher, self.values, self.fieldname)
+        return _SortedIdsMatcher(docs) if docs else NullMatcher()
+
+
+class Unscored(wq.WrappingQuery):
+    """The documents of a (selective) query as a filter that adds nothing to the score."""
+
+    def __repr__(self):
+        return f"Unscored({self.child!r})"
+
+    def __hash__(self):
+        return hash(("unscored", self.child))
+
+    def matcher(self, searcher, context=None):
+        m = self.child.matcher(searcher, searcher.boolean_context())
+        docs = array("I", m.all_ids()) if m.is_active() else None
         return _SortedIdsMatcher(docs) if docs else NullMatcher()
 
 
