@@ -106,3 +106,24 @@ def test_broad_relevance_still_ranks_older_title_matches(tmp_path, monkeypatch):
     # a reader who may not read its group does not get it through the titles either
     hidden = b.search(q, Filters(containers=frozenset({"g1"})), "relevance", 0, 10)
     assert 500 not in _ids(hidden) and hidden.total == 120 and len(hidden.hits) == 10
+
+
+def test_the_window_keeps_hidden_documents_out(tmp_path, monkeypatch):
+    """Visibility folded into the window's lists: a hidden group's recent posts never show."""
+    b = WhooshBackend(str(tmp_path / "index"))
+    target = WhooshRebuild(b, procs=1)
+    target.add([_doc(i, f"教学研讨第{i}次", "g3" if i % 5 == 0 else "g2" if i < 4 else "g1") for i in range(1, 121)])
+    target.checkpoint("post", 120, final=True)
+    target.finish()
+    monkeypatch.setattr(whoosh_backend, "BROAD_MATCHES", 20)
+    monkeypatch.setattr(whoosh_backend, "BROAD_CANDIDATES", 15)
+    q = parse_query("教学")
+    readable = Filters(containers=frozenset({"g1", "g2"}))
+    assert b._visibility(b.searcher(), readable.containers)[0] == "mask"
+    assert b._recent_window(b.searcher(), q, 10) is not None
+    page = b.search(q, readable, "relevance", 0, 10)
+    assert len(page.hits) == 10 and all(i % 5 for i in _ids(page)) and page.total == 96
+    newest = b.search(q, readable, "newest", 0, 6)
+    assert _ids(newest) == [119, 118, 117, 116, 114, 113]
+    only_hidden = b.search(q, Filters(containers=frozenset({"g3"})), "newest", 0, 3)
+    assert _ids(only_hidden) == [120, 115, 110] and only_hidden.total == 24

@@ -18,14 +18,14 @@ from whoosh import query as wq
 from forum.search.analyzer import ParsedQuery
 from forum.search.backends.base import Filters, Hit, HitPage, SearchDoc
 from forum.search.backends.whoosh_queries import (  # noqa: F401  (ExactPhrase: re-exported)
-    ExactPhrase, SegmentDocs, Unscored, created_docnums, docnums, filter_clauses, phrase_query)
+    ExactPhrase, SegmentDocs, Window, created_docnums, docnums, filter_clauses, phrase_query)
 from forum.search.backends.whoosh_rebuild import WhooshRebuild  # noqa: F401  (re-exported)
 from forum.search.backends.whoosh_schema import (  # noqa: F401  (CJKPositions: pickled schemas)
     TITLE_BOOST, CJKPositions, fields_for, make_schema)
 
 COUNT_CAP = 1000
-BROAD_MATCHES = 5_000  # a query whose rarest term is in more documents is "broad"
-BROAD_CANDIDATES = 2_000  # … and ranks about this many of its newest matches
+BROAD_MATCHES = 1_000  # a query whose rarest term is in more documents is "broad"
+BROAD_CANDIDATES = 500  # … and ranks about this many of its newest matches (and its title matches)
 SEGMENT_DOCS_CAP = 4_000_000  # cached docnums per thread (visibility and windows), 16 MB
 
 
@@ -118,21 +118,26 @@ class WhooshBackend:
             for p in query.phrases
         ]
         clauses.extend(filter_clauses(filters))
-        q: wq.Query = wq.And(clauses) if len(clauses) > 1 else clauses[0]
+        base: wq.Query = wq.And(clauses) if len(clauses) > 1 else clauses[0]
+        q, restriction = base, None
         if filters.containers is not None:
-            restriction = self._visibility(s, filters.containers)
-            if restriction is None:
+            visibility = self._visibility(s, filters.containers)
+            if visibility is None:
                 return HitPage(0)
-            if restriction:
-                kind, docs = restriction
+            if visibility:
+                kind, docs = visibility
+                restriction = kind, docs.values
                 # Not wq.Require: its skip_to_quality trips an assertion in whoosh's intersection.
-                q = wq.And([q, docs]) if kind == "filter" else wq.AndNot(q, docs)
-        window = self._recent_window(s, query, offset + limit)
-        if window is not None and sort != "newest":
-            window = self._with_titles(s, query, window, frequency)
-        page = self._page(s, q, window, sort, offset, limit)
-        if page is None:  # too few readable matches in the window (narrow filters): search everything
-            page = self._page(s, q, None, sort, offset, limit)
+                q = wq.And([base, docs]) if kind == "filter" else wq.AndNot(base, docs)
+        page = None
+        months = self._recent_window(s, query, offset + limit)
+        if months is not None:
+            # The months' readable documents per segment in one cached list: one filter in place
+            # of an And with the months and an AndNot with the hidden containers.
+            titles = self._titles(s, query, frequency) if sort != "newest" else None
+            page = self._page(s, Window(base, self, months, restriction, titles), True, sort, offset, limit)
+        if page is None:  # not broad, or too few readable matches in the window: search everything
+            page = self._page(s, q, False, sort, offset, limit)
         hits, counted = page
         if counted is not None:
             total, exact = counted, True  # every match was visited: exact
@@ -142,42 +147,42 @@ class WhooshBackend:
             exact = total < COUNT_CAP
         return HitPage(total, hits, exact=exact)
 
-    def _page(self, s, q: wq.Query, window: wq.Query | None, sort: str, offset: int,
+    def _page(self, s, q: wq.Query, window: bool, sort: str, offset: int,
               limit: int) -> tuple[list[Hit], int | None] | None:
         """(hits of the page, number of matches if every one was visited, else None).
 
-        None instead if `window` had too few matches for the page. Without a window (not a
-        broad query: at most ~BROAD_MATCHES matches) every match is visited once, which gives
-        the exact total in the same pass; with one, the caller counts (capped).
+        With `window` (q is limited to a broad query's recent window), None if it had too few
+        matches for the page. Without (not a broad query: at most ~BROAD_MATCHES matches) every
+        match is visited once, which gives the exact total in the same pass; with one, the
+        caller counts (capped).
         """
         wanted = offset + limit
-        if window is not None:
-            q = wq.And([q, window])
         if sort == "newest":
             # Whoosh's sorted search takes `all_ids()`, which for an intersection builds the full
             # sets of both sides; walk the matcher instead and keep the newest `wanted`.
             matches = list(created_docnums(s, q))
-            if window is not None and len(matches) < wanted:
+            if window and len(matches) < wanted:
                 return None
             newest = heapq.nlargest(wanted, matches)
             docs = [(d, 0.0) for _c, d in newest[offset:]]
-            counted = None if window is not None else len(matches)
+            counted = None if window else len(matches)
         else:
             # optimize=False: no block-quality skipping, so the collector counts every match.
-            results = s.search(q, limit=wanted, terms=False, optimize=window is not None)
+            results = s.search(q, limit=wanted, terms=False, optimize=window)
             scored = results.scored_length()
-            if window is not None and scored < wanted:
+            if window and scored < wanted:
                 return None
             docs = [(results.docnum(i), float(results.score(i) or 0.0)) for i in range(offset, min(wanted, scored))]
-            counted = None if window is not None else len(results)
+            counted = None if window else len(results)
         hits = []
         for docnum, score in docs:
             stored = s.stored_fields(docnum)
             hits.append(Hit(stored["doc_type"], int(stored["doc_id"]), score))
         return hits, counted
 
-    def _recent_window(self, searcher, query: ParsedQuery, wanted: int) -> wq.Query | None:
-        """For a broad query, `month` terms covering about BROAD_CANDIDATES of its newest matches.
+    def _recent_window(self, searcher, query: ParsedQuery, wanted: int) -> frozenset[str] | None:
+        """For a broad query, the months (`month` terms) covering about BROAD_CANDIDATES of its
+        newest matches.
 
         A query is broad when its rarest phrase term occurs in more than BROAD_MATCHES documents
         (a one-character query can match half the site). Scoring every match costs ~5 µs each
@@ -203,13 +208,12 @@ class WhooshBackend:
                 break
         if covered >= 0.8 * total_docs:
             return None  # the window would be (nearly) everything
-        # Not an Or of month terms, merged again on every query: each segment's window is a
-        # cached docnum list that the intersection bisects.
-        return SegmentDocs(self, frozenset(picked), "month")
+        return frozenset(picked)
 
-    def _with_titles(self, searcher, query: ParsedQuery, window: wq.Query, frequency) -> wq.Query:
-        """The window, widened to every document with a phrase of the query in its title when
-        there are few of them (at most BROAD_CANDIDATES by the rarest terms' counts).
+    def _titles(self, searcher, query: ParsedQuery, frequency) -> wq.Query | None:
+        """The title query that widens a relevance window, if its matches are few (at most
+        BROAD_CANDIDATES by the rarest terms' counts): every readable document with a phrase of
+        the query in its title is then a candidate too.
 
         A relevance ranking of recent candidates alone would miss an older lesson design named
         after the query: titles are what the ranking boosts most, and only threads and entries
@@ -219,9 +223,9 @@ class WhooshBackend:
         df = self._frequencies(searcher.reader())
         titled = sum(min(df("title", t) for t, _ in p.terms) for p in query.phrases)
         if titled == 0 or titled > BROAD_CANDIDATES:
-            return window
+            return None
         titles = [phrase_query("title", p, 1.0, frequency) for p in query.phrases]
-        return wq.Or([window, Unscored(titles[0] if len(titles) == 1 else wq.Or(titles))])
+        return titles[0] if len(titles) == 1 else wq.Or(titles)
 
     def _count(self, searcher, q: wq.Query) -> int:
         """Matches of `q`, counted up to COUNT_CAP; remembered per reader and thread, so the next
@@ -295,20 +299,23 @@ class WhooshBackend:
         answers[allowed] = answer
         return answer
 
-    def segment_docs(self, searcher, values: frozenset[str], fieldname: str = "container") -> list[int]:
-        """Sorted segment-local docnums with one of `values` in `fieldname`, in a leaf searcher's
-        segment (cached: segments never change)."""
+    def segment_docs(self, searcher, values: frozenset[str], fieldname: str = "container",
+                     restriction: tuple[str, frozenset[str]] | None = None) -> array:
+        """Sorted segment-local docnums with one of `values` in `fieldname` in a leaf searcher's
+        segment, and with `restriction` ("filter" | "mask", containers) only the readable ones;
+        cached by segment id (segments never change)."""
         reader = searcher.reader()
         segment = getattr(reader, "segment", None)
         if segment is None:
-            return []
+            return array("I")
         cache = self._local.__dict__.setdefault("segdocs", {})
-        key = (segment().segment_id(), fieldname, values)
+        key = (segment().segment_id(), fieldname, values, restriction)
         docs = cache.get(key)
         if docs is None:
+            found = sorted(searcher.docs_for_query(wq.Or([wq.Term(fieldname, v) for v in sorted(values)])))
             # 4 bytes a document (bisect works on arrays): a month window over a million
             # documents stays a few MB; the cache is dropped past SEGMENT_DOCS_CAP of them.
-            docs = array("I", sorted(searcher.docs_for_query(wq.Or([wq.Term(fieldname, v) for v in sorted(values)]))))
+            docs = array("I", self.readable(searcher, found, restriction))
             held = self._local.__dict__.get("segdocs_held", 0) + len(docs)
             if held > SEGMENT_DOCS_CAP:
                 cache.clear()
@@ -316,6 +323,15 @@ class WhooshBackend:
             self._local.segdocs_held = held
             cache[key] = docs
         return docs
+
+    def readable(self, searcher, docnums: list[int], restriction: tuple[str, frozenset[str]] | None) -> list[int]:
+        """The docnums of a leaf searcher's segment that `restriction` lets through."""
+        if restriction is None:
+            return docnums
+        kind, containers = restriction
+        listed = set(self.segment_docs(searcher, containers))
+        keep = kind == "filter"
+        return [d for d in docnums if (d in listed) is keep]
 
 
 def _inode(path: str) -> int | None:

@@ -6,7 +6,7 @@ from bisect import bisect_left
 from typing import Iterator
 
 from whoosh import query as wq
-from whoosh.matching import IntersectionMatcher, ListMatcher, NullMatcher, ReadTooFar
+from whoosh.matching import IntersectionMatcher, ListMatcher, NullMatcher, ReadTooFar, WrappingMatcher
 from whoosh.query.spans import Span, SpanWrappingMatcher
 from whoosh.reading import TermNotFound
 from whoosh.util import make_binary_tree
@@ -147,19 +147,24 @@ def phrase_query(fieldname: str, phrase: Phrase, boost: float = 1.0, frequency=N
 
 class SegmentDocs(wq.Query):
     """The documents with one of some values of a field, per segment, adding nothing to the score:
-    the visibility clause of a search (`container`), and the recent window of a broad one (`month`).
+    the visibility clause of a search (`container`), and the recent window of a broad one (`month`,
+    with the visibility folded in: `restriction` is ("filter" | "mask", containers)).
     """
 
-    def __init__(self, backend, values: frozenset[str], fieldname: str = "container"):
+    def __init__(self, backend, values: frozenset[str], fieldname: str = "container", restriction=None):
         self.backend = backend
         self.values = values  # a frozenset hashes once
         self.fieldname = fieldname
+        self.restriction = restriction
+
+    def _key(self):
+        return self.fieldname, self.values, self.restriction
 
     def __eq__(self, other):
-        return isinstance(other, SegmentDocs) and (self.fieldname, self.values) == (other.fieldname, other.values)
+        return isinstance(other, SegmentDocs) and self._key() == other._key()
 
     def __hash__(self):
-        return hash((self.fieldname, self.values))
+        return hash(self._key())
 
     def __repr__(self):
         return f"SegmentDocs({self.fieldname}: {len(self.values)} values)"
@@ -168,23 +173,118 @@ class SegmentDocs(wq.Query):
         return ixreader.doc_count_all()
 
     def matcher(self, searcher, context=None):
-        docs = self.backend.segment_docs(searcher, self.values, self.fieldname)
+        docs = self.backend.segment_docs(searcher, self.values, self.fieldname, self.restriction)
         return _SortedIdsMatcher(docs) if docs else NullMatcher()
 
 
-class Unscored(wq.WrappingQuery):
-    """The documents of a (selective) query as a filter that adds nothing to the score."""
+class Window(wq.Query):
+    """`child` limited to a broad query's candidates: the readable documents of some months and,
+    with `titles`, the readable matches of that (selective) title query.
 
-    def __repr__(self):
-        return f"Unscored({self.child!r})"
+    The candidates only filter, so the child keeps its own scores and its block qualities, with
+    which Whoosh skips postings blocks that cannot reach the top of the page (single terms such as
+    `教学`); an `And` with a docnum list would support no quality, and every match would be scored.
+    """
+
+    def __init__(self, child, backend, months: frozenset[str], restriction=None, titles=None):
+        self.child = child
+        self.backend = backend
+        self.months = months
+        self.restriction = restriction
+        self.titles = titles
+
+    def _key(self):
+        return self.child, self.months, self.restriction, self.titles
+
+    def __eq__(self, other):
+        return isinstance(other, Window) and self._key() == other._key()
 
     def __hash__(self):
-        return hash(("unscored", self.child))
+        return hash(self._key())
+
+    def __repr__(self):
+        return f"Window({self.child!r}, {len(self.months)} months, titles={self.titles!r})"
+
+    def estimate_size(self, ixreader):
+        return self.child.estimate_size(ixreader)
 
     def matcher(self, searcher, context=None):
-        m = self.child.matcher(searcher, searcher.boolean_context())
-        docs = array("I", m.all_ids()) if m.is_active() else None
-        return _SortedIdsMatcher(docs) if docs else NullMatcher()
+        m = self.child.matcher(searcher, context)
+        if not m.is_active():
+            return NullMatcher()
+        lists = [self.backend.segment_docs(searcher, self.months, "month", self.restriction)]
+        if self.titles is not None:
+            t = self.titles.matcher(searcher, searcher.boolean_context())
+            if t.is_active():
+                lists.append(array("I", self.backend.readable(searcher, list(t.all_ids()), self.restriction)))
+        lists = [docs for docs in lists if len(docs)]
+        if not lists:
+            return NullMatcher()
+        window = WindowMatcher(m, lists)
+        return window if window.is_active() else NullMatcher()
+
+
+class WindowMatcher(WrappingMatcher):
+    """The child's matches that are in one of some sorted docnum lists (a leapfrog: the child
+    skips to the next listed docnum, the lists bisect to the child's)."""
+
+    def __init__(self, child, lists, boost=1.0):
+        super().__init__(child, boost)
+        self.lists = lists
+        self._at = [0] * len(lists)
+        self._done = False
+        self._sync()
+
+    def _sync(self):
+        child, lists, at = self.child, self.lists, self._at
+        while child.is_active():
+            docnum = child.id()
+            nearest = None
+            for k, docs in enumerate(lists):
+                i = at[k] = bisect_left(docs, docnum, at[k])
+                if i < len(docs) and (nearest is None or docs[i] < nearest):
+                    nearest = docs[i]
+            if nearest is None:
+                self._done = True
+                return
+            if nearest == docnum:
+                return
+            child.skip_to(nearest)
+
+    def copy(self):
+        return self.__class__(self.child.copy(), self.lists, self.boost)
+
+    def _replacement(self, newchild):
+        return self.__class__(newchild, self.lists, self.boost)
+
+    def replace(self, minquality=0):
+        if not self.is_active():
+            return NullMatcher()
+        return super().replace(minquality)
+
+    def is_active(self):
+        return not self._done and self.child.is_active()
+
+    def all_ids(self):
+        while self.is_active():
+            yield self.id()
+            self.next()
+
+    def next(self):
+        self.child.next()
+        self._sync()
+
+    def skip_to(self, id):
+        if not self.is_active():
+            raise ReadTooFar
+        if id > self.child.id():
+            self.child.skip_to(id)
+            self._sync()
+
+    def skip_to_quality(self, minquality):
+        skipped = self.child.skip_to_quality(minquality)
+        self._sync()
+        return skipped
 
 
 class _SortedIdsMatcher(ListMatcher):
