@@ -71,9 +71,20 @@ class ExactPhraseMatcher(SpanWrappingMatcher):
     def copy(self):
         return self.__class__([m.copy() for m in self.ms], self.offsets)
 
+    # The score is the terms' (the intersection's), so their block qualities bound it: skipping
+    # by quality is exact as long as where it lands is checked for the offsets too.
     def supports_block_quality(self):
-        # Skipping by block quality would land on documents without checking the offsets.
-        return False
+        return self.child.supports_block_quality()
+
+    def skip_to_quality(self, minquality):
+        skipped = self.child.skip_to_quality(minquality)
+        self._find_next()
+        return skipped
+
+    def next(self):
+        # True when a new block may have begun: the collector then checks the quality again.
+        moved = self.child.next()
+        return self._find_next() or moved
 
     def replace(self, minquality=0):
         return self if self.is_active() else NullMatcher()
@@ -235,8 +246,10 @@ class WindowMatcher(WrappingMatcher):
         self._done = False
         self._sync()
 
-    def _sync(self):
+    def _sync(self) -> bool:
+        """Move to the next listed match; True if the child skipped (it may be in a new block)."""
         child, lists, at = self.child, self.lists, self._at
+        skipped = False
         while child.is_active():
             docnum = child.id()
             nearest = None
@@ -246,10 +259,12 @@ class WindowMatcher(WrappingMatcher):
                     nearest = docs[i]
             if nearest is None:
                 self._done = True
-                return
+                return skipped
             if nearest == docnum:
-                return
+                return skipped
             child.skip_to(nearest)
+            skipped = True
+        return skipped
 
     def copy(self):
         return self.__class__(self.child.copy(), self.lists, self.boost)
@@ -271,8 +286,8 @@ class WindowMatcher(WrappingMatcher):
             self.next()
 
     def next(self):
-        self.child.next()
-        self._sync()
+        moved = self.child.next()
+        return self._sync() or moved
 
     def skip_to(self, id):
         if not self.is_active():
