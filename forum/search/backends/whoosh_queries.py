@@ -156,26 +156,30 @@ def phrase_query(fieldname: str, phrase: Phrase, boost: float = 1.0, frequency=N
     return ExactPhrase(fieldname, terms, boost=boost)
 
 
-class SegmentDocs(wq.Query):
-    """The documents with one of some values of a field, per segment, adding nothing to the score:
-    the visibility clause of a search (`container`), and the recent window of a broad one (`month`,
-    with the visibility folded in: `restriction` is ("filter" | "mask", containers)).
-    """
-
-    def __init__(self, backend, values: frozenset[str], fieldname: str = "container", restriction=None):
-        self.backend = backend
-        self.values = values  # a frozenset hashes once
-        self.fieldname = fieldname
-        self.restriction = restriction
+class _Keyed(wq.Query):
+    """A query equal to another of its class with the same `_key()` (the count cache's key)."""
 
     def _key(self):
-        return self.fieldname, self.values, self.restriction
+        raise NotImplementedError
 
     def __eq__(self, other):
-        return isinstance(other, SegmentDocs) and self._key() == other._key()
+        return type(other) is type(self) and self._key() == other._key()
 
     def __hash__(self):
         return hash(self._key())
+
+
+class SegmentDocs(_Keyed):
+    """The documents with one of some values of a field, per segment, adding nothing to the score
+    (the visibility clause of a search: `container`)."""
+
+    def __init__(self, backend, values: frozenset[str], fieldname: str = "container"):
+        self.backend = backend
+        self.values = values  # a frozenset hashes once
+        self.fieldname = fieldname
+
+    def _key(self):
+        return self.fieldname, self.values
 
     def __repr__(self):
         return f"SegmentDocs({self.fieldname}: {len(self.values)} values)"
@@ -184,11 +188,11 @@ class SegmentDocs(wq.Query):
         return ixreader.doc_count_all()
 
     def matcher(self, searcher, context=None):
-        docs = self.backend.segment_docs(searcher, self.values, self.fieldname, self.restriction)
+        docs = self.backend.segment_docs(searcher, self.values, self.fieldname)
         return _SortedIdsMatcher(docs) if docs else NullMatcher()
 
 
-class Window(wq.Query):
+class Window(_Keyed):
     """`child` limited to a broad query's candidates: the readable documents of some months and,
     with `titles`, the readable matches of that (selective) title query.
 
@@ -206,12 +210,6 @@ class Window(wq.Query):
 
     def _key(self):
         return self.child, self.months, self.restriction, self.titles
-
-    def __eq__(self, other):
-        return isinstance(other, Window) and self._key() == other._key()
-
-    def __hash__(self):
-        return hash(self._key())
 
     def __repr__(self):
         return f"Window({self.child!r}, {len(self.months)} months, titles={self.titles!r})"
