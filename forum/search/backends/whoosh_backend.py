@@ -7,6 +7,7 @@ from __future__ import annotations
 import heapq
 import os
 from array import array
+from bisect import bisect_left
 import shutil
 import threading
 from itertools import islice
@@ -329,9 +330,15 @@ class WhooshBackend:
         if restriction is None:
             return docnums
         kind, containers = restriction
-        listed = set(self.segment_docs(searcher, containers))
+        listed = self.segment_docs(searcher, containers)
         keep = kind == "filter"
-        return [d for d in docnums if (d in listed) is keep]
+        if len(docnums) * 16 < len(listed):  # a few title matches: bisect, no set of the whole list
+            def listed_has(d, n=len(listed)):
+                i = bisect_left(listed, d)
+                return i < n and listed[i] == d
+            return [d for d in docnums if listed_has(d) is keep]
+        members = set(listed)
+        return [d for d in docnums if (d in members) is keep]
 
 
 def _inode(path: str) -> int | None:
