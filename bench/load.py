@@ -179,10 +179,10 @@ def stale_reads(readers: list[Reader], writers: list[Writer]) -> tuple[int, int,
     import bisect
     from datetime import datetime
 
-    oldest = (datetime.min.replace(tzinfo=None), 0)
+    oldest = (datetime.min, 0)
 
-    def when(published: str):
-        return datetime.fromisoformat(published).replace(tzinfo=None) if published else oldest[0]
+    def when(published: str) -> datetime:  # every time is UTC: compared without the zone
+        return datetime.fromisoformat(published).replace(tzinfo=None) if published else datetime.min
 
     acks = sorted((t, (when(published), entry_id)) for w in writers for t, entry_id, published in w.entry_acks)
     order = {key[1]: key for _t, key in acks}

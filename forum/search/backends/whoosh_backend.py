@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import heapq
 import os
-from array import array
-from bisect import bisect_left
 import shutil
 import threading
+from array import array
+from bisect import bisect_left
 from itertools import islice
 from typing import Iterable
 
@@ -186,8 +186,8 @@ class WhooshBackend:
         newest matches.
 
         A query is broad when its rarest phrase term occurs in more than BROAD_MATCHES documents
-        (a one-character query can match half the site). Scoring every match costs ~5 µs each
-        (a second at a million documents), so such queries rank the matches of the latest
+        (a one-character query can match half the site). Scoring every match costs 5–30 µs
+        each (seconds at a million documents), so such queries rank the matches of the latest
         months only: for "newest" that gives exactly the same pages; for relevance it ranks
         recent candidates, like the PostgreSQL backend. None: search everything.
         """

@@ -170,25 +170,24 @@ class _Keyed(wq.Query):
 
 
 class SegmentDocs(_Keyed):
-    """The documents with one of some values of a field, per segment, adding nothing to the score
-    (the visibility clause of a search: `container`)."""
+    """The documents of some containers, per segment, adding nothing to the score (the visibility
+    clause of a search)."""
 
-    def __init__(self, backend, values: frozenset[str], fieldname: str = "container"):
+    def __init__(self, backend, values: frozenset[str]):
         self.backend = backend
-        self.values = values  # a frozenset hashes once
-        self.fieldname = fieldname
+        self.values = values  # container names; a frozenset hashes once
 
     def _key(self):
-        return self.fieldname, self.values
+        return self.values
 
     def __repr__(self):
-        return f"SegmentDocs({self.fieldname}: {len(self.values)} values)"
+        return f"SegmentDocs({len(self.values)} containers)"
 
     def estimate_size(self, ixreader):
         return ixreader.doc_count_all()
 
     def matcher(self, searcher, context=None):
-        docs = self.backend.segment_docs(searcher, self.values, self.fieldname)
+        docs = self.backend.segment_docs(searcher, self.values)
         return _SortedIdsMatcher(docs) if docs else NullMatcher()
 
 
@@ -218,9 +217,7 @@ class Window(_Keyed):
         return self.child.estimate_size(ixreader)
 
     def matcher(self, searcher, context=None):
-        m = self.child.matcher(searcher, context)
-        if not m.is_active():
-            return NullMatcher()
+        # The lists first: a segment without candidates (an old one) builds no matcher of the query.
         lists = [self.backend.segment_docs(searcher, self.months, "month", self.restriction)]
         if self.titles is not None:
             t = self.titles.matcher(searcher, searcher.boolean_context())
@@ -228,6 +225,9 @@ class Window(_Keyed):
                 lists.append(array("I", self.backend.readable(searcher, list(t.all_ids()), self.restriction)))
         lists = [docs for docs in lists if len(docs)]
         if not lists:
+            return NullMatcher()
+        m = self.child.matcher(searcher, context)
+        if not m.is_active():
             return NullMatcher()
         window = WindowMatcher(m, lists)
         return window if window.is_active() else NullMatcher()
