@@ -44,6 +44,28 @@ def show(month_text: str | None, by: str, as_json: bool) -> None:
         click.echo("  ".join(cells))
 
 
+@tally_cli.command("rollup")
+@click.option("--fix", is_flag=True, help="Rebuild the rollup from the ledger if it disagrees.")
+def rollup_command(fix: bool) -> None:
+    """Check the monthly rollup (contribution_months) against the ledger; --fix rebuilds it."""
+    from forum.extensions import db
+    from forum.ledger import rollup
+
+    with db.engine.begin() as conn:
+        wrong = rollup.differences(conn)
+        if not wrong:
+            click.echo("rollup agrees with the ledger")
+            return
+        for month, school, group, kind, (total, subst), (l_total, l_subst) in wrong:
+            click.echo(f"{month} school={school} group={group} {kind}: rollup {total}/{subst}, "
+                       f"ledger {l_total}/{l_subst} (total/substantive)")
+        if not fix:
+            raise SystemExit(1)
+        rows = rollup.refill(conn)
+        rollup.install_triggers(conn)
+    click.echo(f"rebuilt from the ledger: {rows} rollup rows")
+
+
 def _width(text: str) -> int:
     return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
 

@@ -150,6 +150,18 @@ def test_every_content_row_has_its_ledger_row_outbox_rows_and_rendered_html(fill
     assert seen == len(contributions) - sum(len(v) for v in ledger.values())
 
 
+def test_the_tallies_rollup_agrees_with_the_filled_ledger(filled):
+    """The bulk inserts and the near-duplicate rule's UPDATEs went through the rollup's triggers."""
+    from forum.ledger import rollup
+
+    engine = filled[0]
+    with engine.connect() as conn:
+        assert rollup.differences(conn) == []
+        counted = conn.execute(sa.text("SELECT SUM(total) FROM contribution_months")).scalar()
+        live = conn.execute(sa.text("SELECT COUNT(*) FROM contributions WHERE NOT is_deleted")).scalar()
+    assert counted == live > 0
+
+
 def test_substantive_flags_follow_the_rule_including_same_author_near_duplicates(filled):
     engine, _d, _o, url = filled
     from forum import create_app
