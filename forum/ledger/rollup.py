@@ -23,9 +23,9 @@ TABLE = "contribution_months"
 _KEY = "month, school_id, group_id, kind"
 # The ledger rows as rollup rows: the same GROUP BY the triggers keep, for a rebuild and a check.
 AGGREGATE = (
-    f"SELECT month, COALESCE(school_id, 0) AS school_id, COALESCE(group_id, 0) AS group_id, kind, "
-    f"COUNT(*) AS total, SUM(CASE WHEN is_substantive THEN 1 ELSE 0 END) AS substantive "
-    f"FROM contributions WHERE NOT is_deleted GROUP BY month, COALESCE(school_id, 0), COALESCE(group_id, 0), kind"
+    "SELECT month, COALESCE(school_id, 0) AS school_id, COALESCE(group_id, 0) AS group_id, kind, "
+    "COUNT(*) AS total, SUM(CASE WHEN is_substantive THEN 1 ELSE 0 END) AS substantive "
+    "FROM contributions WHERE NOT is_deleted GROUP BY month, COALESCE(school_id, 0), COALESCE(group_id, 0), kind"
 )
 
 
