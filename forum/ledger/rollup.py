@@ -3,7 +3,7 @@
 Every row of `contributions` that is not deleted counts once in the rollup row of its
 (month, school, group, kind), and once more in `substantive` if it is substantive. Triggers keep
 that true on INSERT, DELETE and on an UPDATE of any of those columns, in the statement's own
-transaction: the app's write paths, moderation's bulk statements, thread moves, foreign-key
+transaction (on PostgreSQL at its COMMIT, see POSTGRES_TRIGGERS): the app's write paths, moderation's bulk statements, thread moves, foreign-key
 actions (a deleted group sets `group_id` NULL) and bench/data.py's bulk inserts alike. Nothing in
 Python has to remember it.
 
@@ -75,14 +75,18 @@ BEGIN
 END $$
 """
 
+# Deferred to COMMIT (constraint triggers): the rollup row is a lock shared by every writer of a
+# group's month, so it is taken last, after the counters (board, thread, blog) a write path
+# updates. Taken at once, it deadlocked with them under concurrent writers (tests/reliability/
+# test_load.py): a reply held the rollup row and waited for the thread row, a delete the other way.
 POSTGRES_TRIGGERS = (
     POSTGRES_FUNCTION,
     "DROP TRIGGER IF EXISTS contributions_rollup_insert_delete ON contributions",
-    "CREATE TRIGGER contributions_rollup_insert_delete AFTER INSERT OR DELETE ON contributions "
-    "FOR EACH ROW EXECUTE FUNCTION contributions_rollup()",
+    "CREATE CONSTRAINT TRIGGER contributions_rollup_insert_delete AFTER INSERT OR DELETE ON contributions "
+    "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION contributions_rollup()",
     "DROP TRIGGER IF EXISTS contributions_rollup_update ON contributions",
-    f"CREATE TRIGGER contributions_rollup_update AFTER UPDATE OF {', '.join(_WATCHED)} ON contributions "
-    f"FOR EACH ROW WHEN (({', '.join('OLD.' + c for c in _WATCHED)}) IS DISTINCT FROM "
+    f"CREATE CONSTRAINT TRIGGER contributions_rollup_update AFTER UPDATE OF {', '.join(_WATCHED)} ON contributions "
+    f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (({', '.join('OLD.' + c for c in _WATCHED)}) IS DISTINCT FROM "
     f"({', '.join('NEW.' + c for c in _WATCHED)})) EXECUTE FUNCTION contributions_rollup()",
 )
 
