@@ -127,3 +127,29 @@ def test_the_window_keeps_hidden_documents_out(tmp_path, monkeypatch):
     assert _ids(newest) == [119, 118, 117, 116, 114, 113]
     only_hidden = b.search(q, Filters(containers=frozenset({"g3"})), "newest", 0, 3)
     assert _ids(only_hidden) == [120, 115, 110] and only_hidden.total == 24
+
+
+def test_postings_union_equals_the_or_query_and_skips_deleted_documents():
+    """The per-segment visibility list read term by term is what the Or of the terms matches."""
+    from whoosh import fields
+    from whoosh.filedb.filestore import RamStorage
+    from whoosh import query as wq
+
+    from forum.search.backends.whoosh_backend import _postings_union
+
+    ix = RamStorage().create_index(fields.Schema(key=fields.ID(stored=True, unique=True), container=fields.ID()))
+    w = ix.writer()
+    for i in range(300):
+        w.add_document(key=str(i), container=f"g{i % 7}")
+    w.commit()
+    w = ix.writer()
+    w.delete_by_term("key", "14")  # container g0
+    w.delete_by_term("key", "3")   # container g3
+    w.commit(merge=False)
+    values = frozenset({"g0", "g3", "g5", "b404"})  # b404: no such term
+    with ix.searcher() as s:
+        for leaf, _offset in s.leaf_searchers():
+            expected = sorted(leaf.docs_for_query(wq.Or([wq.Term("container", v) for v in sorted(values)])))
+            got = _postings_union(leaf.reader(), "container", values)
+            assert got == expected
+            assert len(got) == 43 + 43 + 43 - 2  # g0, g3, g5 (43 each of 300), less the two deleted

@@ -313,7 +313,7 @@ class WhooshBackend:
         key = (segment().segment_id(), fieldname, values, restriction)
         docs = cache.get(key)
         if docs is None:
-            found = sorted(searcher.docs_for_query(wq.Or([wq.Term(fieldname, v) for v in sorted(values)])))
+            found = _postings_union(reader, fieldname, values)
             # 4 bytes a document (bisect works on arrays): a month window over a million
             # documents stays a few MB; the cache is dropped past SEGMENT_DOCS_CAP of them.
             docs = array("I", self.readable(searcher, found, restriction))
@@ -339,6 +339,25 @@ class WhooshBackend:
             return [d for d in docnums if listed_has(d) is keep]
         members = set(listed)
         return [d for d in docnums if (d in members) is keep]
+
+
+def _postings_union(reader, fieldname: str, values: frozenset[str]) -> list[int]:
+    """Sorted live docnums of a segment with one of `values` in `fieldname`, read term by term.
+
+    Not `docs_for_query(Or(terms))`: a union matcher of a visitor's ~4,600 containers pays a
+    heap step per document; on the 1M index that made each worker's first search take 18 s of
+    CPU. Each term's postings read on their own and sorted once: ~1 s. (The reader's postings
+    already leave out deleted documents.)
+    """
+    from whoosh.reading import TermNotFound
+
+    found: list[int] = []
+    for value in values:
+        try:
+            found.extend(reader.postings(fieldname, value).all_ids())
+        except TermNotFound:
+            continue
+    return sorted(set(found))
 
 
 def _inode(path: str) -> int | None:
