@@ -57,8 +57,8 @@ class ContributionMonth(db.Model):
     Kept by database triggers on `contributions` (forum/ledger/rollup.py), so every write path,
     bulk statements and foreign-key actions included, keeps it exact in the same transaction.
     0 stands for "no school" and "no group" (a NULL would not match in the primary key).
-    About 4,000 rows a month on a 500-group district instead of 44,000 ledger rows, so a
-    12-month trend or a semester's group table reads a tenth of the rows.
+    On the 1M-post bench data (500 groups): ~2,100 rows a month against ~44,000 ledger rows, so
+    a 12-month trend or a semester's group table reads a twentieth of the rows.
     """
 
     __tablename__ = "contribution_months"

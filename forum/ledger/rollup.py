@@ -3,9 +3,9 @@
 Every row of `contributions` that is not deleted counts once in the rollup row of its
 (month, school, group, kind), and once more in `substantive` if it is substantive. Triggers keep
 that true on INSERT, DELETE and on an UPDATE of any of those columns, in the statement's own
-transaction (on PostgreSQL at its COMMIT, see POSTGRES_TRIGGERS): the app's write paths, moderation's bulk statements, thread moves, foreign-key
-actions (a deleted group sets `group_id` NULL) and bench/data.py's bulk inserts alike. Nothing in
-Python has to remember it.
+transaction (on PostgreSQL at its COMMIT, see POSTGRES_TRIGGERS): the app's write paths,
+moderation's bulk statements, thread moves, foreign-key actions (a deleted group sets `group_id`
+NULL) and bench/data.py's bulk inserts alike. Nothing in Python has to remember it.
 
 A decrement is a plain UPDATE (a missing rollup row is left missing: a test teardown that
 deletes the rollup before the ledger leaves nothing behind); an increment is an UPSERT, which
@@ -105,8 +105,16 @@ def install_triggers(conn: Connection) -> None:
         conn.exec_driver_sql(statement)
 
 
-def refill(conn: Connection) -> int:
-    """Recompute the whole rollup from the ledger; returns its number of rows."""
+def rebuild(conn: Connection) -> int:
+    """Install the triggers and recompute the whole rollup from the ledger, in `conn`'s
+    transaction; returns the number of rollup rows.
+
+    On PostgreSQL the ledger is locked against writes until that transaction ends, so no row is
+    committed between the triggers and the fill (SQLite has one writer at a time anyway).
+    """
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("LOCK TABLE contributions IN SHARE ROW EXCLUSIVE MODE")
+    install_triggers(conn)
     conn.exec_driver_sql(f"DELETE FROM {TABLE}")
     conn.exec_driver_sql(f"INSERT INTO {TABLE} ({_KEY}, total, substantive) {AGGREGATE}")
     return conn.execute(text(f"SELECT COUNT(*) FROM {TABLE}")).scalar_one()
@@ -121,7 +129,7 @@ def differences(conn: Connection, limit: int = 20) -> list[tuple]:
         f"SELECT {_KEY}, total, substantive FROM {TABLE} WHERE total <> 0 OR substantive <> 0")}
     ledger = {tuple(r[:4]): (r[4], int(r[5] or 0)) for r in conn.exec_driver_sql(AGGREGATE)}
     out = []
-    for key in sorted(set(rollup) | set(ledger), key=lambda k: (k[0], k[1], k[2], k[3])):
+    for key in sorted(set(rollup) | set(ledger)):
         if rollup.get(key, (0, 0)) != ledger.get(key, (0, 0)):
             out.append((*key, rollup.get(key, (0, 0)), ledger.get(key, (0, 0))))
             if len(out) >= limit:
@@ -130,7 +138,7 @@ def differences(conn: Connection, limit: int = 20) -> list[tuple]:
 
 
 @event.listens_for(db.metadata, "after_create")
-def _after_create(metadata, connection: Connection, tables=None, **_kw) -> None:
+def _after_create(metadata, connection: Connection, **_kw) -> None:
     """`create_all` (tests, `flask init-db`) installs the triggers as the migration does."""
     if {"contributions", TABLE} <= set(metadata.tables):
         present = inspect(connection)

@@ -61,8 +61,7 @@ def rollup_command(fix: bool) -> None:
                        f"ledger {l_total}/{l_subst} (total/substantive)")
         if not fix:
             raise SystemExit(1)
-        rows = rollup.refill(conn)
-        rollup.install_triggers(conn)
+        rows = rollup.rebuild(conn)
     click.echo(f"rebuilt from the ledger: {rows} rollup rows")
 
 

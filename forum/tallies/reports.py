@@ -4,7 +4,7 @@ Each query is a range on the leading `month` column of a covering index
 ((month, user_id|group_id|school_id, kind, is_deleted, is_substantive)), so its cost follows
 the activity of the months asked for, not the size of history. The tables by group and by
 school and the trends read the monthly rollup instead (`contribution_months`, kept by triggers,
-forum/ledger/rollup.py): the same counts from about a tenth of the rows.
+forum/ledger/rollup.py): the same counts from about a twentieth of the rows.
 """
 from __future__ import annotations
 

@@ -27,11 +27,7 @@ def upgrade():
         sa.Column('substantive', sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint('month', 'school_id', 'group_id', 'kind', name=op.f('pk_contribution_months')),
     )
-    conn = op.get_bind()
-    # Triggers first, then the fill, in this migration's transaction (PostgreSQL): a ledger row
-    # written meanwhile waits for it (SQLite: one writer at a time anyway).
-    rollup.install_triggers(conn)
-    rollup.refill(conn)
+    rollup.rebuild(op.get_bind())  # triggers, then the fill from the ledger, in this transaction
 
 
 def downgrade():
