@@ -50,6 +50,11 @@ def test_teacher_writes_reflection_with_attachment_and_finds_it(visit, accounts)
     assert "/search" in page.url
     page.locator("main").get_by_role("link", name=re.compile("蒲公英信箱")).first.wait_for()
     v.shot("search")
+    # Choosing a school lists its groups in the group filter (static/js/search.js).
+    school = page.locator("select#school")
+    school_name = school.locator("option").nth(1).text_content().strip()
+    school.select_option(index=1)
+    page.locator("select#group option", has_text=f"{school_name} · ").first.wait_for(state="attached")
     assert not v.console_errors, v.console_errors
 
 

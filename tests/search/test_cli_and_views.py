@@ -153,3 +153,38 @@ def test_capped_totals_say_so(app, client, world, monkeypatch):
     capped = client.get("/api/v1/search?q=古筝").get_json()
     assert capped["total"] == 21 and capped["total_exact"] is False and len(capped["results"]) == 20
     assert "找到 21 多条结果" in client.get("/search?q=古筝").get_data(as_text=True)
+
+
+def _group_options(html: str) -> list[str]:
+    select = html.split('<select id="group"', 1)[1].split("</select>", 1)[0]
+    return [part.split(">", 1)[1].split("<", 1)[0] for part in select.split("<option")[2:]]  # after "all"
+
+
+def test_group_filter_offers_own_groups_and_the_chosen_schools(client, login, world):
+    """Not every readable group of the district: the reader's own, the chosen school's (readable
+    ones only) and the chosen group."""
+    a, b = world["school_a"].id, world["school_b"].id
+    assert _group_options(client.get("/search?q=书法").get_data(as_text=True)) == []
+    visitor_a = _group_options(client.get(f"/search?q=书法&school={a}").get_data(as_text=True))
+    assert visitor_a == ["实验小学 · 语文组"]  # the school-only and the group-only group stay hidden
+    assert _group_options(client.get(f"/search?q=书法&school={b}").get_data(as_text=True)) == []
+    chosen = client.get(f"/search?q=书法&group={world['public'].id}").get_data(as_text=True)
+    assert f'<option value="{world["public"].id}" selected>' in chosen
+    assert _group_options(client.get(f"/search?q=书法&group={world['private'].id}").get_data(as_text=True)) == []
+
+    login(world["member"])
+    own = _group_options(client.get("/search?q=书法").get_data(as_text=True))
+    assert sorted(own) == sorted(f"实验小学 · {n}" for n in ("语文组", "数学组", "英语组"))
+
+
+def test_group_options_endpoint(client, login, world):
+    a = world["school_a"].id
+    assert client.get(f"/search/groups?school={a}").get_json() == {
+        "groups": [{"id": world["public"].id, "label": "实验小学 · 语文组"}]}
+    login(world["colleague"])  # same school: the school-only group too, not the group-only one
+    labels = [g["label"] for g in client.get(f"/search/groups?school={a}").get_json()["groups"]]
+    assert sorted(labels) == ["实验小学 · 数学组", "实验小学 · 语文组"]
+    assert client.get("/search/groups").get_json() == {"groups": []}  # no school, no groups of one's own
+    for bad in ("x", "-1", "9" * 30):
+        resp = client.get(f"/search/groups?school={bad}")
+        assert resp.status_code == 400 and resp.get_json()["error"]["field"] == "school"
