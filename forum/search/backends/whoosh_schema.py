@@ -272,3 +272,75 @@ def _bisect_within_blocks() -> None:
 
 
 _bisect_within_blocks()
+
+
+TERM_MEMO_CAP = 20_000  # remembered lookups per segment reader (a few MB at most)
+
+
+def _remember_term_lookups() -> None:
+    """Look a term up once per segment reader, not four times per query and segment, and add up
+    a field's length over the segments once per reader, not once per term and segment.
+
+    A phrase query asks each segment about each of its terms for `in`, for the postings, for its
+    scorer and for the intersection's size estimate: each an md5 of the key and a probe of the
+    mapped hash file. The scorer also asks the whole index for the field's average length, a sum
+    over every segment, for every term in every segment (O(segments²) per query). Readers are
+    snapshots (a segment never changes; a commit gives a new reader), so both are remembered on
+    the reader. On `small` with 39 segments, the index query of 勾股定理 (20 hits) went from
+    4.4–4.9 to 2.6–3.1 ms of CPU, 教学 (broad) from ~4.1 to ~3.7 ms (interleaved runs).
+    """
+    from whoosh.codec.whoosh3 import W3TermInfo, W3TermsReader
+    from whoosh.reading import MultiReader, TermNotFound
+
+    if getattr(W3TermsReader, "_jy_patched", False):
+        return
+
+    def _info(self, fieldname, tbytes):
+        memo = self.__dict__.get("_jy_terms")
+        if memo is None or len(memo) >= TERM_MEMO_CAP:
+            memo = self._jy_terms = {}
+        key = (fieldname, tbytes)
+        if key not in memo:
+            raw = self._tindex.get(self._keycoder(fieldname, tbytes))
+            memo[key] = None if raw is None else W3TermInfo.from_bytes(raw)
+        return memo[key]
+
+    def term_info(self, fieldname, tbytes):
+        info = _info(self, fieldname, tbytes)
+        if info is None:
+            raise TermNotFound("No term %s:%r" % (fieldname, tbytes))
+        return info
+
+    def contains(self, term):
+        return _info(self, *term) is not None
+
+    def _found(self, fieldname, tbytes):
+        info = _info(self, fieldname, tbytes)
+        if info is None:
+            raise KeyError((fieldname, tbytes))  # as the stock methods: the segment reader says 0
+        return info
+
+    def frequency(self, fieldname, tbytes):
+        return _found(self, fieldname, tbytes).weight()
+
+    def doc_frequency(self, fieldname, tbytes):
+        return _found(self, fieldname, tbytes).doc_frequency()
+
+    W3TermsReader.term_info = term_info
+    W3TermsReader.__contains__ = contains
+    W3TermsReader.frequency = frequency
+    W3TermsReader.doc_frequency = doc_frequency
+    W3TermsReader._jy_patched = True
+
+    stock_field_length = MultiReader.field_length
+
+    def field_length(self, fieldname):
+        lengths = self.__dict__.setdefault("_jy_field_lengths", {})
+        if fieldname not in lengths:
+            lengths[fieldname] = stock_field_length(self, fieldname)
+        return lengths[fieldname]
+
+    MultiReader.field_length = field_length
+
+
+_remember_term_lookups()
