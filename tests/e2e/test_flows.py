@@ -52,9 +52,12 @@ def test_teacher_writes_reflection_with_attachment_and_finds_it(visit, accounts)
     v.shot("search")
     # Choosing a school lists its groups in the group filter (static/js/search.js).
     school = page.locator("select#school")
-    school_name = school.locator("option").nth(1).text_content().strip()
-    school.select_option(index=1)
-    page.locator("select#group option", has_text=f"{school_name} · ").first.wait_for(state="attached")
+    value = school.locator("option").nth(1).get_attribute("value")
+    expected = [g["label"] for g in page.request.get(f"/search/groups?school={value}").json()["groups"]]
+    assert expected
+    school.select_option(value)
+    page.wait_for_function("labels => JSON.stringify([...document.querySelectorAll('select#group option')]"
+                           ".slice(1).map(o => o.textContent)) === JSON.stringify(labels)", arg=expected)
     assert not v.console_errors, v.console_errors
 
 
