@@ -35,3 +35,16 @@ def test_opening_a_large_sub_file_allocates_nothing_like_its_size():
     finally:
         tracemalloc.stop()
     assert peak < 2**20  # a BytesIO copy of the sub-file would be 20 MB
+
+
+def test_pickles_load_from_the_cursor_with_peek():
+    """pickle.load reads through peek() and then consumes exactly what it used."""
+    from forum.search.backends.whoosh_schema import PEEK_BYTES, _MappedCursor
+
+    big = {"k": "教" * PEEK_BYTES}  # longer than one peek
+    objs = [(128, 123456, 1.5, 3, 12, 40), big, ("tail",)]
+    data = b"".join(pickle.dumps(o, 2) for o in objs) + b"rest"
+    cur = _MappedCursor(memoryview(data))
+    assert cur.peek(4) == data[:4] and cur.tell() == 0
+    assert [pickle.load(cur) for _ in objs] == objs
+    assert cur.read() == b"rest" and cur.peek() == b""
