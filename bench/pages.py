@@ -11,7 +11,8 @@ thousands, the tallies dashboard signed in as a leader, and /healthz (the floor:
 answering without a page). Each is checked to answer 200 first, then wrk runs for --duration
 seconds at --connections connections; a wrk Lua script reports p50/p95/p99 and non-2xx answers.
 The workers' CPU time per request (from /proc) is printed next to wall latency: on a shared
-machine it is the steadier number. Worker RSS (VmRSS, peak VmHWM) is read after the runs.
+machine it is the steadier number. Worker RSS (VmRSS, peak VmHWM; own memory RssAnon and
+mapped files RssFile) is read after the runs.
 
 --peer runs /work/shared/bench/peer_flaskbb.sh (FlaskBB 2.2.0 on its own ~40k-post SQLite data,
 same gunicorn/wrk settings) after ours, sequentially, and prints ratios to its equivalent pages
@@ -163,8 +164,10 @@ class Server:
             total += (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
         return total
 
-    def rss(self) -> list[tuple[int, int, int]]:
-        """(pid, VmRSS KiB, VmHWM KiB) of each worker."""
+    def rss(self) -> list[tuple[int, int, int, int, int]]:
+        """(pid, VmRSS KiB, VmHWM KiB, RssAnon KiB, RssFile KiB) of each worker: RssAnon is the
+        worker's own memory, RssFile the mapped files' pages it touched (the search index: the
+        kernel's page cache, shared by the workers)."""
         out = []
         for pid in self.worker_pids():
             try:
@@ -173,7 +176,9 @@ class Server:
                 continue
             rss = int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
             hwm = int(re.search(r"VmHWM:\s+(\d+)", status).group(1))
-            out.append((pid, rss, hwm))
+            anon, mapped = (int(m.group(1)) if (m := re.search(rf"{k}:\s+(\d+)", status)) else 0
+                            for k in ("RssAnon", "RssFile"))
+            out.append((pid, rss, hwm, anon, mapped))
         return out
 
     def stop(self) -> None:
@@ -531,8 +536,8 @@ def main(argv=None) -> int:
               f"{manifest.get('db')}), gunicorn -w {args.workers} sync, wrk -t{args.threads} -c{args.connections} "
               f"-d{args.duration}s{'' if args.no_gzip else ', Accept-Encoding: gzip'}; page cache {args.page_cache}; "
               f"{started:%Y-%m-%d %H:%M} UTC; {machine}; load average before {load0[0]:.2f}, after {load1[0]:.2f}")
-    rss_line = "worker RSS after the runs (MB): " + ", ".join(f"{x[1] / 1024:.0f} (peak {x[2] / 1024:.0f})"
-                                                               for x in rss)
+    rss_line = "worker RSS after the runs (MB): " + ", ".join(
+        f"{x[1] / 1024:.0f} (peak {x[2] / 1024:.0f}; own {x[3] / 1024:.0f}, mapped files {x[4] / 1024:.0f})" for x in rss)
     print("\n" + header)
     print(plain(rows, head))
     print(rss_line)
