@@ -11,8 +11,7 @@ from forum.core.errors import json_error
 from forum.core.i18n import N_
 from forum.extensions import db
 from forum.org.models import Group, School
-from forum.policy import _membership_map, visible_groups_clause
-from forum.policy.identity import signed_in
+from forum.policy import _membership_map, signed_in, visible_groups_clause
 from forum.search import service
 
 bp = Blueprint("search", __name__, url_prefix="/search")
