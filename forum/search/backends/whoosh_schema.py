@@ -356,3 +356,6 @@ def _remember_term_lookups() -> None:
 
 
 _remember_term_lookups()
+
+
+from forum.search.backends import whoosh_postings  # noqa: E402,F401  (the posting block layout)
