@@ -480,6 +480,8 @@ def main(argv=None) -> int:
     unknown = set(keys) - {k for k, _l, _p in PAGES}
     if unknown:
         ap.error(f"unknown pages: {', '.join(sorted(unknown))}")
+    if args.peer_from and not Path(args.peer_from).is_file():  # before minutes of measuring, not after
+        ap.error(f"no saved peer report at {args.peer_from} (`--peer` writes one)")
     load0 = os.getloadavg()
     started = datetime.now(timezone.utc)
     port = free_port()
