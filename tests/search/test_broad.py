@@ -129,18 +129,23 @@ def test_the_window_keeps_hidden_documents_out(tmp_path, monkeypatch):
     assert _ids(only_hidden) == [120, 115, 110] and only_hidden.total == 24
 
 
-def test_postings_union_equals_the_or_query_and_skips_deleted_documents():
+@pytest.mark.parametrize("ordered_from", [10_000, 1])  # each term looked up / the field's terms walked
+def test_postings_union_equals_the_or_query_and_skips_deleted_documents(monkeypatch, ordered_from):
     """The per-segment visibility list read term by term is what the Or of the terms matches."""
     from whoosh import fields
     from whoosh.filedb.filestore import RamStorage
     from whoosh import query as wq
 
+    from forum.search.backends import whoosh_backend
     from forum.search.backends.whoosh_backend import _postings_union
 
-    ix = RamStorage().create_index(fields.Schema(key=fields.ID(stored=True, unique=True), container=fields.ID()))
+    monkeypatch.setattr(whoosh_backend, "ORDERED_UNION_MIN", ordered_from)
+    # Fields on both sides of `container` in key order hold the same words: the walk stops at its field.
+    ix = RamStorage().create_index(fields.Schema(key=fields.ID(stored=True, unique=True), container=fields.ID(),
+                                                 aaa=fields.ID(), zzz=fields.ID()))
     w = ix.writer()
     for i in range(300):
-        w.add_document(key=str(i), container=f"g{i % 7}")
+        w.add_document(key=str(i), container=f"g{i % 7}", aaa=f"g{i % 5}", zzz=f"g{i % 3}")
     w.commit()
     w = ix.writer()
     w.delete_by_term("key", "14")  # container g0
