@@ -261,8 +261,15 @@ class WhooshBackend:
         if cache.get("reader") is not reader:
             cache.clear()
             cache["reader"] = reader
-            cache["months"] = sorted(((t.decode("utf-8"), reader.doc_frequency("month", t))
-                                      for t in reader.lexicon("month")), reverse=True)
+            # Each segment's month terms with their infos, read in one walk of its terms, not a
+            # lookup per month and segment (each probing the terms file's hash table: pages all
+            # over it, which stay in the worker's RSS).
+            counts: dict[str, int] = {}
+            for leaf, _base in reader.leaf_readers():
+                for t, info in leaf.iter_field("month"):
+                    month = t.decode("utf-8")
+                    counts[month] = counts.get(month, 0) + info.doc_frequency()
+            cache["months"] = sorted(counts.items(), reverse=True)
         return cache["months"]
 
     def _visibility(self, searcher, allowed: frozenset[str]) -> tuple[str, "SegmentDocs"] | dict | None:
@@ -342,6 +349,7 @@ class WhooshBackend:
 
 
 ORDERED_UNION_MIN = 64  # from this many values on, walk the field's terms in order
+WALKED_FIELDS = frozenset({"month"})  # few terms (36 in three years): always walked
 
 
 def _postings_union(reader, fieldname: str, values: frozenset[str]) -> list[int]:
@@ -359,7 +367,8 @@ def _postings_union(reader, fieldname: str, values: frozenset[str]) -> list[int]
 
     terms = getattr(reader, "_terms", None)
     found: list[int] = []
-    if len(values) >= ORDERED_UNION_MIN and hasattr(terms, "items_from") and fieldname in reader.schema:
+    walk = len(values) >= ORDERED_UNION_MIN or fieldname in WALKED_FIELDS
+    if walk and hasattr(terms, "items_from") and fieldname in reader.schema:
         wanted = {v.encode("utf-8") for v in values}
         fmt = reader.schema[fieldname].format
         for (name, tbytes), info in terms.items_from(fieldname, b""):
