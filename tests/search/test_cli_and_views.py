@@ -192,3 +192,12 @@ def test_group_options_endpoint(client, login, world):
     for bad in ("x", "-1", "9" * 30):
         resp = client.get(f"/search/groups?school={bad}")
         assert resp.status_code == 400 and resp.get_json()["error"]["field"] == "school"
+
+
+def test_later_pages_number_their_results_on_from_the_page_before(client, app, world):
+    for i in range(22):
+        make_entry(world["public"].blog, world["member"], title=f"剪纸课{i}", body=f"剪纸练习第{i}课")
+    first = client.get("/search", query_string={"q": "剪纸"}).get_data(as_text=True)
+    second = client.get("/search", query_string={"q": "剪纸", "page": 2}).get_data(as_text=True)
+    assert '<ol class="search-results" start="1">' in first and first.count('class="search-result ') == 20
+    assert '<ol class="search-results" start="21">' in second and second.count('class="search-result ') == 2
