@@ -369,7 +369,7 @@ def _postings_union(reader, fieldname: str, values: frozenset[str]) -> list[int]
     found: list[int] = []
     walk = len(values) >= ORDERED_UNION_MIN or fieldname in WALKED_FIELDS
     if walk and hasattr(terms, "items_from") and fieldname in reader.schema:
-        wanted = {v.encode("utf-8") for v in values}
+        wanted = {reader._text_to_bytes(fieldname, v) for v in values}  # as reader.postings() does
         fmt = reader.schema[fieldname].format
         for (name, tbytes), info in terms.items_from(fieldname, b""):
             if name != fieldname:

@@ -13,8 +13,8 @@ data behind it is
     values   offsets (array H or I, one more than postings) then the values' bytes, zlib-compressed
              together when the block's compression level says so and it is worth it
 
-(arrays little-endian), so an id costs an array decode (~3 µs a block), a weight another, and the positions of a match
-one decompression of the values only, never an unpickle. The values' bytes are the format's own
+(arrays little-endian), so an id costs an array decode (~3 µs a block), a weight another, and
+the positions of a match one decompression of the values only, never an unpickle. The values' bytes are the format's own
 (`Positions`: pack_uint(n) + the pickled deltas), so formats decode them unchanged.
 
 A block with Whoosh's six-field header is read the stock way: an index written before keeps
@@ -114,7 +114,7 @@ class BlockValues:
 
 
 def _patch() -> None:
-    from whoosh.codec.whoosh3 import _INT_SIZE, W3LeafMatcher, W3PostingsWriter
+    from whoosh.codec.whoosh3 import _INT_SIZE, WHOOSH3_HEADER_MAGIC, W3LeafMatcher, W3PostingsWriter
     from whoosh.system import emptybytes
     from whoosh.util.numeric import byte_to_length, length_to_byte
 
@@ -129,7 +129,7 @@ def _patch() -> None:
         if self._byteids or getattr(self, "_jy_stock", False):  # term vectors; A/B measurements
             return stock_write_block(self, last)
         if not self._blockcount:
-            self._postfile.write(b"W3Bl")  # WHOOSH3_HEADER_MAGIC
+            self._postfile.write(WHOOSH3_HEADER_MAGIC)
         self._terminfo.add_block(self)
         ids = self._ids
         layout, compressed, data = encode_block(
