@@ -235,7 +235,11 @@ def rebuild(app: Flask, session: Session, progress: Callable[[int], None] | None
     if not drain_outbox:
         return written
     # Outbox rows queued well before the build started are covered by it. (Recent ones are kept:
-    # on PostgreSQL a row can commit after a higher id; re-applying them is harmless.)
+    # on PostgreSQL a row can commit after a higher id; re-applying them is harmless.) The build's
+    # read transaction ends first: on SQLite a write from a snapshot older than another writer's
+    # commit (a reply, a view-count flush during the build) fails at once with "database is
+    # locked" instead of waiting for the lock.
+    session.rollback()
     session.execute(delete(SearchOutbox).where(SearchOutbox.id <= covered,
                                                SearchOutbox.created_at < started - timedelta(seconds=60)))
     session.commit()
