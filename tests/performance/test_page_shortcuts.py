@@ -101,3 +101,40 @@ def test_template_gettext_matches_flask_babel(app):
                              gettext("第 %(p)s / %(n)s 页", p=1, n=2)])
             assert got == want
             assert (got.startswith("Reply")) == (locale == "en")
+
+
+def test_the_templates_url_for_remembers_what_flask_builds(app, monkeypatch):
+    from forum.core.templating import memoized_url_for
+
+    with app.test_request_context("/"):
+        home, css = url_for("main.home"), url_for("static", filename="css/site.css")
+        page_1 = url_for("boards.show_thread", thread_id=5, page=1)
+        page_true = url_for("boards.show_thread", thread_id=5, page=True)
+    built = []
+    real = app.url_for
+    monkeypatch.setattr(app, "url_for", lambda endpoint, **v: built.append(endpoint) or real(endpoint, **v))
+    memo = memoized_url_for(app)
+    with app.test_request_context("/"):
+        for _ in range(3):
+            assert memo("main.home") == home
+            assert memo("static", filename="css/site.css") == css
+        assert built == ["main.home", "static"]  # built once each
+        # Equal values of other types build other URLs: each is kept apart.
+        assert memo("boards.show_thread", thread_id=5, page=1) == page_1
+        assert memo("boards.show_thread", thread_id=5, page=True) == page_true != page_1
+        # External URLs depend on the host: built every time.
+        memo("main.home", _external=True)
+        memo("main.home", _external=True)
+        assert built.count("main.home") == 3
+    with app.test_request_context("/", base_url="http://localhost/jiaoyan/"):
+        assert memo("main.home") == "/jiaoyan/"  # another script root: not the URL kept for "/"
+
+
+def test_in_debug_the_templates_url_for_is_flasks(app):
+    from forum.core.templating import memoized_url_for
+
+    app.debug = True
+    try:
+        assert memoized_url_for(app) == app.url_for
+    finally:
+        app.debug = False

@@ -6,6 +6,8 @@ import hashlib
 import os
 import re
 
+import pytest
+
 from tests.factories import make_group, make_thread, make_user
 
 GZIP = {"Accept-Encoding": "gzip, deflate, br"}
@@ -90,3 +92,34 @@ def test_gzip_can_be_switched_off_for_a_compressing_proxy(app_config):
 
 def test_templates_are_not_reloaded_outside_debug(app):
     assert app.debug is False and app.jinja_env.auto_reload is False
+
+
+@pytest.mark.parametrize("level", [1, 2, 3, 6, 9])
+def test_every_level_writes_gzip_that_the_stdlib_reads(level):
+    from forum.core.compression import compressor
+
+    page = ("<article class=\"post\">光合作用的探究实验：叶片在光下产生淀粉。</article>\n" * 400).encode()
+    packed = compressor(level)(page)
+    assert packed[:2] == b"\x1f\x8b"  # a gzip member
+    assert gzip.decompress(packed) == page
+    assert len(packed) < len(page) / 10
+
+
+def test_the_fast_levels_use_igzip_and_fall_back_to_zlib_without_it(monkeypatch):
+    import sys
+
+    from forum.core import compression
+
+    page = ("集体备课：勾股定理的证明方法与课堂练习设计。" * 300).encode()
+    calls = []
+    from isal import igzip
+
+    real = igzip.compress
+    monkeypatch.setattr(igzip, "compress", lambda data, level, mtime: calls.append(level) or real(data, level, mtime=mtime))
+    assert gzip.decompress(compression.compressor(1)(page)) == page
+    assert calls == [2]  # GZIP_LEVEL 1 → igzip's level 2
+    compression.compressor(6)(page)
+    assert calls == [2]  # level 6 is zlib's
+    monkeypatch.setitem(sys.modules, "isal", None)  # not installed: import fails
+    assert gzip.decompress(compression.compressor(1)(page)) == page
+    assert calls == [2]
