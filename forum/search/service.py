@@ -265,13 +265,14 @@ def _where(doc_type: str, row) -> str:
 _ENDPOINTS = {
     "entry": ("blogs.show_entry", "entry_id", "/blogs/entries/{id}"),
     "thread": ("boards.show_thread", "thread_id", "/boards/threads/{id}"),
+    # A reply may be on page 40 of its thread: its own URL redirects to that page, at its anchor.
+    "post": ("boards.show_post", "post_id", "/boards/posts/{id}"),
 }
 
 
 def content_url(doc_type: str, row) -> str:
-    """The page of a document (posts and comments: their thread or entry, at the anchor)."""
-    if doc_type == "post":
-        return content_url("thread", row.thread) + f"#post-{row.id}"
+    """The page of a document (comments: their entry, at the anchor; replies: their own URL,
+    which redirects to the page of the thread that shows them)."""
     if doc_type == "comment":
         return content_url("entry", row.entry) + f"#comment-{row.id}"
     endpoint, arg, fallback = _ENDPOINTS[doc_type]

@@ -231,3 +231,24 @@ def test_later_pages_number_their_results_on_from_the_page_before(client, app, w
     second = client.get("/search", query_string={"q": "剪纸", "page": 2}).get_data(as_text=True)
     assert '<ol class="search-results" start="1">' in first and first.count('class="search-result ') == 20
     assert '<ol class="search-results" start="21">' in second and second.count('class="search-result ') == 2
+
+
+def test_a_reply_found_on_a_later_page_of_its_thread_is_linked_to_that_page(app, client, world):
+    """A search hit for a reply links to the reply itself, which opens the thread's page that shows
+    it, at its anchor: not page 1 of a long thread, where the reply is not."""
+    import re
+
+    from forum.boards import services
+
+    t = make_thread(world["public"].board, world["member"], title="作文讲评", body="作文讲评安排")
+    for i in range(services.PAGE_SIZE):
+        services.reply(t, world["host"], f"第{i + 1}楼的意见")
+    late = services.reply(t, world["member"], "芦笙进课堂的尝试")
+    html = client.get("/search?q=芦笙").get_data(as_text=True)
+    links = re.findall(rf'href="(/boards/(?:posts/{late.id}|threads/{t.id})[^"]*)"', html)
+    assert links == [f"/boards/posts/{late.id}"]
+    landed = client.get(links[0])
+    assert landed.status_code == 302
+    assert landed.headers["Location"].endswith(f"/boards/threads/{t.id}?page=2#p-{late.id}")
+    page = client.get(landed.headers["Location"].split("#")[0]).get_data(as_text=True)
+    assert f'id="p-{late.id}"' in page and "芦笙进课堂的尝试" in page
