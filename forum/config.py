@@ -44,6 +44,8 @@ def defaults() -> dict:
         "SITE_NAME": "教研网",
         "SEARCH_BACKEND": "whoosh",
         "SEARCH_INDEXER": "thread",  # "thread" (in-process), "sync" (tests), "off" (external worker)
+        # Mapped-file pages (index and libraries) a worker keeps after a search; 0: no limit.
+        "SEARCH_MAPPED_MB": 32,
         "ALLOW_REGISTRATION": True,
         "MAX_UPLOAD_MB": 50,
         "RATELIMIT_ENABLED": True,
@@ -94,6 +96,8 @@ def from_environment() -> dict:
         out["TRUSTED_PROXY_HOPS"] = _int("TRUSTED_PROXY_HOPS", 0)
     if "GZIP_LEVEL" in env:
         out["GZIP_LEVEL"] = max(0, min(9, _int("GZIP_LEVEL", 1)))
+    if "SEARCH_MAPPED_MB" in env:
+        out["SEARCH_MAPPED_MB"] = max(0, _int("SEARCH_MAPPED_MB", 32))
     if "SQLITE_BUSY_TIMEOUT_MS" in env:
         out["SQLITE_BUSY_TIMEOUT_MS"] = _int("SQLITE_BUSY_TIMEOUT_MS", 10_000)
     # The visitors' page cache (forum/core/pagecache.py): on unless TESTING; PAGE_CACHE=0 turns it off.

@@ -46,7 +46,7 @@ def make_backend(app: Flask) -> Backend:
         return PostgresBackend(engine)
     from forum.search.backends.whoosh_backend import WhooshBackend
 
-    return WhooshBackend(app.config["SEARCH_INDEX_DIR"])
+    return WhooshBackend(app.config["SEARCH_INDEX_DIR"], app.config.get("SEARCH_MAPPED_MB", 0))
 
 
 def session_for(app: Flask) -> Session:

@@ -48,3 +48,60 @@ def test_pickles_load_from_the_cursor_with_peek():
     assert cur.peek(4) == data[:4] and cur.tell() == 0
     assert [pickle.load(cur) for _ in objs] == objs
     assert cur.read() == b"rest" and cur.peek() == b""
+
+
+def _status_kib(field: str) -> int:
+    import re
+    from pathlib import Path
+
+    return int(re.search(rf"{field}:\s+(\d+)", Path("/proc/self/status").read_text()).group(1))
+
+
+def test_a_search_over_budget_unmaps_the_index_pages_and_the_next_search_still_reads_them(tmp_path):
+    """Past SEARCH_MAPPED_MB a search ends by dropping the worker's mappings of the index pages
+    (RssFile goes down; the pages stay in the kernel's cache); searches answer the same after."""
+    import os
+    from datetime import datetime, timedelta, timezone
+
+    import pytest
+
+    from forum.search.analyzer import parse_query
+    from forum.search.backends import whoosh_memory
+    from forum.search.backends.base import Filters, SearchDoc
+    from forum.search.backends.whoosh_backend import WhooshBackend, WhooshRebuild
+
+    if not os.path.exists("/proc/self/statm"):
+        pytest.skip("needs /proc")
+    start = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    words = "教学设计课堂观察作业分层单元整体集体备课听课评课光合作用勾股定理"
+    docs = [SearchDoc("post", i, "", "".join(words[(i * 7 + k) % len(words)] for k in range(400)), 1, "老师", 1,
+                      1, "", [], start + timedelta(hours=i), "g1") for i in range(1, 3001)]
+    unlimited = WhooshBackend(str(tmp_path / "index"))
+    target = WhooshRebuild(unlimited, procs=1)
+    target.add(docs)
+    target.checkpoint("post", 3000, final=True)
+    target.finish()
+    queries = [parse_query(q) for q in ("教学", "光合作用", "课堂观察", "勾股")]
+
+    def answers(backend):
+        return [[(h.doc_id, round(h.score, 4)) for h in backend.search(q, Filters(), "relevance", 0, 20).hits]
+                for q in queries]
+
+    expected = answers(unlimited)
+    assert all(expected)
+    # Touch every page of the index's mapped files, then measure what a trim gives back.
+    for storage in list(whoosh_memory._mapped_storages):
+        source = storage._source
+        sum(source[i] for i in range(0, len(source), 4096))
+    assert whoosh_memory._mapped_storages
+    before = _status_kib("RssFile")
+    assert whoosh_memory.keep_within(0) is False  # 0: no limit
+    assert whoosh_memory.unmap_index_pages() >= 1
+    after = _status_kib("RssFile")
+    mapped = sum(len(s._source) for s in whoosh_memory._mapped_storages) // 1024
+    assert before - after >= mapped // 2, (before, after, mapped)
+
+    limited = WhooshBackend(str(tmp_path / "index"), mapped_mb=1)  # below any process's libraries
+    assert answers(limited) == expected
+    assert whoosh_memory.keep_within(1024) is True
+    assert answers(limited) == expected

@@ -17,6 +17,7 @@ from whoosh import index as whoosh_index
 from whoosh import query as wq
 
 from forum.search.analyzer import ParsedQuery
+from forum.search.backends import whoosh_memory
 from forum.search.backends.base import Filters, Hit, HitPage, SearchDoc
 from forum.search.backends.whoosh_queries import (  # noqa: F401  (ExactPhrase: re-exported)
     ExactPhrase, SegmentDocs, Window, created_docnums, docnums, filter_clauses, phrase_query)
@@ -35,8 +36,9 @@ class WhooshBackend:
 
     name = "whoosh"
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, mapped_mb: int = 0):
         self.path = path
+        self.mapped_kib = max(0, mapped_mb) * 1024  # whoosh_memory.keep_within after each search
         self._local = threading.local()
         self._ix = None
         self._ix_ino: int | None = None
@@ -104,6 +106,12 @@ class WhooshBackend:
         return {f["key"]: f.get("stamp", "") for f in s.all_stored_fields()}
 
     def search(self, query: ParsedQuery, filters: Filters, sort: str, offset: int, limit: int) -> HitPage:
+        try:
+            return self._search(query, filters, sort, offset, limit)
+        finally:
+            whoosh_memory.keep_within(self.mapped_kib)
+
+    def _search(self, query: ParsedQuery, filters: Filters, sort: str, offset: int, limit: int) -> HitPage:
         if not query:
             return HitPage(0)
         s = self.searcher()
