@@ -142,3 +142,66 @@ def test_the_patch_applies_once():
     before = W3PostingsWriter._write_block
     whoosh_postings._patch()
     assert W3PostingsWriter._write_block is before
+
+
+def _walk(m, steps, skip):
+    """Where a matcher is after each step: ('skip', target) or ('next', _)."""
+    seen = []
+    for op, target in steps:
+        if not m.is_active():
+            break
+        if op == "skip":
+            skip(m, target)
+        else:
+            m.next()
+        seen.append((m.id(), m.value_as("positions")) if m.is_active() else None)
+    return seen
+
+
+def test_skips_over_known_blocks_land_where_stepping_through_them_does(tmp_path):
+    """The block lists kept per term (skip_to's block skip) give the same positions as Whoosh's
+    block-by-block walk, for matchers that start fresh, share a list another matcher began, move
+    with next() past the known blocks, or skip past the end; and a known block is not read again."""
+    from whoosh.codec.whoosh3 import W3LeafMatcher
+
+    from forum.search.backends import whoosh_schema  # noqa: F401  (installs the skip_to)
+
+    assert W3LeafMatcher.skip_to is not W3LeafMatcher._stock_skip_to
+    ix = _fill(tmp_path / "ix", stock=False, seed=3, docs=6000, commits=1)
+    rng = random.Random(9)
+    with ix.searcher() as s:
+        r = s.reader()
+        for word in ("w0", "w1", "w20"):
+            blocks = 0
+            for _ in range(12):
+                steps, target = [], 0
+                for _ in range(rng.randint(1, 30)):
+                    if rng.random() < 0.3:
+                        steps.append(("next", 0))
+                    else:
+                        target += rng.randint(1, 900)
+                        steps.append(("skip", target))
+                new = _walk(r.postings("body", word.encode()), steps, W3LeafMatcher.skip_to)
+                old = _walk(r.postings("body", word.encode()), steps, W3LeafMatcher._stock_skip_to)
+                assert new == old
+                blocks = max(blocks, len(r.postings("body", word.encode())._postfile._jy_skips))
+            assert blocks >= 1
+        # A skip to the last id, then past it, on a list that is already fully known.
+        m = r.postings("body", b"w0")
+        last = max(r.postings("body", b"w0").all_ids())
+        m.skip_to(last)
+        assert m.is_active() and m.id() == last
+        m.skip_to(last + 1)
+        assert not m.is_active()
+
+        # Known blocks are bisected, not read again: count header reads of a second long skip.
+        reads = []
+        stock_goto = W3LeafMatcher._goto
+        W3LeafMatcher._goto = lambda self, pos: (reads.append(pos), stock_goto(self, pos))[1]
+        try:
+            m = r.postings("body", b"w0")
+            reads.clear()
+            m.skip_to(last)
+        finally:
+            W3LeafMatcher._goto = stock_goto
+        assert m.id() == last and len(reads) <= 2

@@ -148,6 +148,7 @@ def _patch() -> None:
         postfile = self._postfile
         self._data = self._ids = self._weights = self._values = None
         self._i = 0
+        self._jy_offset = position  # where the current block starts (whoosh_schema._skip_blocks)
         postfile.seek(position)
         length = postfile.read_int()
         if length < 0:

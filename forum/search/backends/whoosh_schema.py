@@ -1,6 +1,8 @@
 """The Whoosh index's schema and documents, and the speed-ups its writer and scorer need."""
 from __future__ import annotations
 
+from array import array
+from bisect import bisect_left
 from datetime import timezone
 from pickle import dumps as _dumps
 
@@ -263,9 +265,8 @@ def _bisect_within_blocks() -> None:
             raise ReadTooFar
         if targetid <= self.id():
             return
-        block_max_id = self.block_max_id
-        if targetid > block_max_id():
-            self._skip_to_block(lambda: targetid > block_max_id())
+        if targetid > self._maxid:
+            _skip_blocks(self, targetid)
             if not self.is_active() or targetid <= self.id():
                 return
         i = bisect_left(self._ids, targetid, self._i, self._blocklength)
@@ -285,6 +286,61 @@ def _bisect_within_blocks() -> None:
 _bisect_within_blocks()
 
 
+def _skip_blocks(matcher, targetid: int) -> None:
+    """Move a posting list to its first block whose last id is at least `targetid` (or to its end),
+    reading no block header twice.
+
+    Stock Whoosh steps block by block, reading each header on the way (a seek and a pickle): a
+    common term intersected with a rarer one (作用 under 光合) reads the same headers again on
+    every query, in every segment, from the segment's first block (where a matcher starts). The
+    headers read so far are kept per term as (last id, offset) of a prefix of the term's blocks,
+    on the segment's postings file: a skip inside the known prefix is one bisect and one header
+    read, a skip past it walks on from the prefix's end and extends it. The file belongs to a
+    segment reader (a snapshot: a segment never changes), so the lists go when the reader does.
+    """
+    postfile = matcher._postfile
+    skips = postfile.__dict__.get("_jy_skips")
+    if skips is None or len(skips) >= SKIP_TERMS_CAP:
+        skips = postfile._jy_skips = {}
+    known = skips.get(matcher._startoffset)
+    if known is None:
+        known = skips[matcher._startoffset] = _KnownBlocks()
+        if matcher._jy_offset != matcher._baseoffset:
+            _go(matcher, matcher._baseoffset)  # the term's first block
+        known.add(matcher._maxid, matcher._baseoffset)
+    maxids, offsets = known.maxids, known.offsets
+    if targetid <= maxids[-1]:
+        _go(matcher, offsets[bisect_left(maxids, targetid)])
+        return
+    if matcher._jy_offset != offsets[-1]:  # moved on by next(), past the known blocks
+        _go(matcher, offsets[-1])
+    while not matcher._lastblock and targetid > matcher._maxid:
+        _go(matcher, matcher._nextoffset)
+        known.add(matcher._maxid, matcher._jy_offset)
+    if targetid > matcher._maxid:  # past the term's last id
+        matcher._atend = True
+
+
+def _go(matcher, offset: int) -> None:
+    matcher._lastblock = False  # _goto only ever sets it (stock Whoosh moves forward only)
+    matcher._goto(offset)
+
+
+class _KnownBlocks:
+    """The last ids and offsets of a term's first blocks, in order."""
+
+    __slots__ = ("maxids", "offsets")
+
+    def __init__(self):
+        self.maxids = array("q")
+        self.offsets = array("q")
+
+    def add(self, maxid: int, offset: int) -> None:
+        self.maxids.append(maxid)
+        self.offsets.append(offset)
+
+
+SKIP_TERMS_CAP = 20_000  # terms with known block lists per segment reader (16 bytes a block)
 TERM_MEMO_CAP = 20_000  # remembered lookups per segment reader (a few MB at most)
 
 
