@@ -28,6 +28,9 @@ from array import array
 from itertools import accumulate
 from pickle import dumps
 
+from whoosh.codec.whoosh3 import _INT_SIZE
+from whoosh.util.numeric import byte_to_length
+
 LAYOUT_FIELDS = 7  # Whoosh's header has six; the seventh is (layout code, first id)
 MIN_COMPRESS = 64  # values shorter than this are stored as they are
 _NO_WEIGHTS = "-"  # every weight is 1.0
@@ -113,10 +116,38 @@ class BlockValues:
         return (buf[a:b] for a, b in zip(offsets, offsets[1:]))
 
 
+def read_block_header(postfile, position: int) -> tuple:
+    """(next block's offset, data offset, whether it is the last block, header fields) of the
+    posting block at `position`."""
+    postfile.seek(position)
+    length = postfile.read_int()
+    info = postfile.read_pickle()
+    return position + _INT_SIZE + abs(length), postfile.tell(), length < 0, info
+
+
+def enter_block(matcher, position: int, header: tuple) -> None:
+    """Make the block at `position` (with its `read_block_header`) the matcher's current block."""
+    matcher._data = matcher._ids = matcher._weights = matcher._values = None
+    matcher._i = 0
+    nextoffset, matcher._dataoffset, last, info = header
+    if last:
+        matcher._lastblock = True
+    matcher._nextoffset = nextoffset
+    if len(info) == LAYOUT_FIELDS:
+        (matcher._blocklength, matcher._maxid, matcher._maxweight, matcher._compression,
+         mnlen, mxlen, (matcher._jy_layout, matcher._jy_first)) = info
+    else:
+        (matcher._blocklength, matcher._maxid, matcher._maxweight, matcher._compression,
+         mnlen, mxlen) = info
+        matcher._jy_layout = None
+    matcher._minlength = byte_to_length(mnlen)
+    matcher._maxlength = byte_to_length(mxlen)
+
+
 def _patch() -> None:
-    from whoosh.codec.whoosh3 import _INT_SIZE, WHOOSH3_HEADER_MAGIC, W3LeafMatcher, W3PostingsWriter
+    from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3LeafMatcher, W3PostingsWriter
     from whoosh.system import emptybytes
-    from whoosh.util.numeric import byte_to_length, length_to_byte
+    from whoosh.util.numeric import length_to_byte
 
     if getattr(W3PostingsWriter, "_jy_layout", False):
         return
@@ -145,27 +176,7 @@ def _patch() -> None:
         self._new_block()
 
     def _goto(self, position):
-        postfile = self._postfile
-        self._data = self._ids = self._weights = self._values = None
-        self._i = 0
-        self._jy_offset = position  # where the current block starts (whoosh_schema._skip_blocks)
-        postfile.seek(position)
-        length = postfile.read_int()
-        if length < 0:
-            self._lastblock = True
-            length = -length
-        self._nextoffset = position + _INT_SIZE + length
-        info = postfile.read_pickle()
-        self._dataoffset = postfile.tell()
-        if len(info) == LAYOUT_FIELDS:
-            (self._blocklength, self._maxid, self._maxweight, self._compression,
-             mnlen, mxlen, (self._jy_layout, self._jy_first)) = info
-        else:
-            (self._blocklength, self._maxid, self._maxweight, self._compression,
-             mnlen, mxlen) = info
-            self._jy_layout = None
-        self._minlength = byte_to_length(mnlen)
-        self._maxlength = byte_to_length(mxlen)
+        enter_block(self, position, read_block_header(self._postfile, position))
 
     def _region(self, which):
         """(start, end) in the postings file of a new-layout block's ids, weights or values."""

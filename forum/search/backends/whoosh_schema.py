@@ -12,6 +12,8 @@ from whoosh.system import pack_uint as _pack_uint
 
 from forum.search.analyzer import CJKTokenizer, term_positions, whoosh_analyzer
 from forum.search.backends.base import SearchDoc
+# Importing it installs the posting block layout (whoosh_postings._patch).
+from forum.search.backends.whoosh_postings import enter_block, read_block_header
 
 TITLE_BOOST = 2.0
 
@@ -293,54 +295,66 @@ def _skip_blocks(matcher, targetid: int) -> None:
     Stock Whoosh steps block by block, reading each header on the way (a seek and a pickle): a
     common term intersected with a rarer one (作用 under 光合) reads the same headers again on
     every query, in every segment, from the segment's first block (where a matcher starts). The
-    headers read so far are kept per term as (last id, offset) of a prefix of the term's blocks,
-    on the segment's postings file: a skip inside the known prefix is one bisect and one header
-    read, a skip past it walks on from the prefix's end and extends it. The file belongs to a
-    segment reader (a snapshot: a segment never changes), so the lists go when the reader does.
+    headers read so far are kept per term (a prefix of its blocks: last ids, offsets, headers)
+    on the segment's postings file: a skip inside the known prefix is one bisect and no read, a
+    skip past it walks on from the prefix's end and extends it. The file belongs to a segment
+    reader (a snapshot: a segment never changes), so the lists go when the reader does.
     """
     postfile = matcher._postfile
     skips = postfile.__dict__.get("_jy_skips")
-    if skips is None or len(skips) >= SKIP_TERMS_CAP:
-        skips = postfile._jy_skips = {}
+    if skips is None or skips.blocks >= SKIP_BLOCKS_CAP:
+        skips = postfile._jy_skips = _Skips()
     known = skips.get(matcher._startoffset)
     if known is None:
         known = skips[matcher._startoffset] = _KnownBlocks()
-        if matcher._jy_offset != matcher._baseoffset:
-            _go(matcher, matcher._baseoffset)  # the term's first block
-        known.add(matcher._maxid, matcher._baseoffset)
-    maxids, offsets = known.maxids, known.offsets
+        skips.add(known, matcher._baseoffset, read_block_header(postfile, matcher._baseoffset))
+    maxids = known.maxids
     if targetid <= maxids[-1]:
-        _go(matcher, offsets[bisect_left(maxids, targetid)])
+        j = bisect_left(maxids, targetid)
+        _enter(matcher, known.offsets[j], known.headers[j])
         return
-    if matcher._jy_offset != offsets[-1]:  # moved on by next(), past the known blocks
-        _go(matcher, offsets[-1])
-    while not matcher._lastblock and targetid > matcher._maxid:
-        _go(matcher, matcher._nextoffset)
-        known.add(matcher._maxid, matcher._jy_offset)
+    offset, header = known.offsets[-1], known.headers[-1]
+    while not header[2] and targetid > header[3][1]:  # (…, last block?, (count, last id, …))
+        offset = header[0]
+        header = read_block_header(postfile, offset)
+        skips.add(known, offset, header)
+    _enter(matcher, offset, header)
     if targetid > matcher._maxid:  # past the term's last id
         matcher._atend = True
 
 
-def _go(matcher, offset: int) -> None:
-    matcher._lastblock = False  # _goto only ever sets it (stock Whoosh moves forward only)
-    matcher._goto(offset)
+def _enter(matcher, offset: int, header: tuple) -> None:
+    matcher._lastblock = False  # entering a block only ever sets it (stock Whoosh moves forward only)
+    enter_block(matcher, offset, header)
 
 
 class _KnownBlocks:
-    """The last ids and offsets of a term's first blocks, in order."""
+    """The last ids, offsets and headers (`whoosh_postings.read_block_header`) of a term's first
+    blocks, in order."""
 
-    __slots__ = ("maxids", "offsets")
+    __slots__ = ("maxids", "offsets", "headers")
 
     def __init__(self):
         self.maxids = array("q")
         self.offsets = array("q")
-
-    def add(self, maxid: int, offset: int) -> None:
-        self.maxids.append(maxid)
-        self.offsets.append(offset)
+        self.headers: list[tuple] = []
 
 
-SKIP_TERMS_CAP = 20_000  # terms with known block lists per segment reader (16 bytes a block)
+class _Skips(dict):
+    """{term's start offset: _KnownBlocks} of one postings file, with the blocks held in all."""
+
+    def __init__(self):
+        super().__init__()
+        self.blocks = 0
+
+    def add(self, known: _KnownBlocks, offset: int, header: tuple) -> None:
+        known.maxids.append(header[3][1])
+        known.offsets.append(offset)
+        known.headers.append(header)
+        self.blocks += 1
+
+
+SKIP_BLOCKS_CAP = 8_192  # known block headers per segment reader (~250 bytes each), then start over
 TERM_MEMO_CAP = 20_000  # remembered lookups per segment reader (a few MB at most)
 
 
@@ -412,6 +426,3 @@ def _remember_term_lookups() -> None:
 
 
 _remember_term_lookups()
-
-
-from forum.search.backends import whoosh_postings  # noqa: E402,F401  (the posting block layout)
