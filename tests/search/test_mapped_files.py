@@ -76,7 +76,7 @@ def test_a_search_over_budget_unmaps_the_index_pages_and_the_next_search_still_r
         source = getattr(storage, "_source", None)  # a closed storage has none
         return source is not None and not source.closed
 
-    earlier = [st for st in list(whoosh_memory._mapped_storages)]  # other tests' indexes, closed or not
+    earlier = whoosh_memory._tracked_storages()  # other tests' indexes, closed or not
     start = datetime(2024, 1, 1, tzinfo=timezone.utc)
     words = "教学设计课堂观察作业分层单元整体集体备课听课评课光合作用勾股定理"
     docs = [SearchDoc("post", i, "", "".join(words[(i * 7 + k) % len(words)] for k in range(400)), 1, "老师", 1,
@@ -95,9 +95,9 @@ def test_a_search_over_budget_unmaps_the_index_pages_and_the_next_search_still_r
     expected = answers(unlimited)
     assert all(expected)
     # Touch every page of the mapped files still open, then measure what a trim gives back.
-    ours = [st for st in list(whoosh_memory._mapped_storages) if live(st) and all(st is not e for e in earlier)]
+    ours = [st for st in whoosh_memory._tracked_storages() if live(st) and all(st is not e for e in earlier)]
     assert ours  # this test's index is mapped and tracked
-    opened = [st for st in list(whoosh_memory._mapped_storages) if live(st)]
+    opened = [st for st in whoosh_memory._tracked_storages() if live(st)]
     for storage in opened:
         source = storage._source
         sum(source[i] for i in range(0, len(source), 4096))
@@ -112,3 +112,33 @@ def test_a_search_over_budget_unmaps_the_index_pages_and_the_next_search_still_r
     assert answers(limited) == expected
     assert whoosh_memory.keep_within(1024) is True
     assert answers(limited) == expected
+
+
+def test_unmapping_while_another_thread_opens_segments_does_not_fail():
+    """The in-process indexer opens segments while a request's search ends with a trim: iterating
+    the tracked storages must not see the set change size (a RuntimeError would fail the search)."""
+    import threading
+
+    from forum.search.backends import whoosh_memory
+
+    class Closed:
+        _source = None  # what a closed storage looks like to the trim
+
+    stop = threading.Event()
+
+    def open_segments():
+        held = []
+        while not stop.is_set():
+            held.append(Closed())
+            whoosh_memory._remember(held[-1])
+            if len(held) > 500:
+                held.clear()  # weakly held: they leave the set again
+
+    opener = threading.Thread(target=open_segments)
+    opener.start()
+    try:
+        for _ in range(20_000):
+            whoosh_memory.unmap_index_pages()
+    finally:
+        stop.set()
+        opener.join()

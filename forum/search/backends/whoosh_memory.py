@@ -14,10 +14,24 @@ from __future__ import annotations
 
 import mmap
 import os
+import threading
 import weakref
 
 _PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024 if hasattr(os, "sysconf") else 4
 _mapped_storages: "weakref.WeakSet" = weakref.WeakSet()
+# The in-process indexer thread opens segments while a request searches: adding to a WeakSet
+# while another thread iterates it raises "set changed size during iteration".
+_storages_lock = threading.Lock()
+
+
+def _remember(storage) -> None:
+    with _storages_lock:
+        _mapped_storages.add(storage)
+
+
+def _tracked_storages() -> list:
+    with _storages_lock:
+        return list(_mapped_storages)
 
 
 def _track_mapped_storages() -> None:
@@ -31,7 +45,7 @@ def _track_mapped_storages() -> None:
     def __init__(self, *args, **kwargs):
         stock_init(self, *args, **kwargs)
         if getattr(self, "_source", None) is not None:
-            _mapped_storages.add(self)
+            _remember(self)
 
     CompoundStorage.__init__ = __init__
     CompoundStorage._jy_tracked = True
@@ -57,7 +71,7 @@ def unmap_index_pages() -> int:
     if advice is None:
         return 0
     done = 0
-    for storage in list(_mapped_storages):
+    for storage in _tracked_storages():
         source = getattr(storage, "_source", None)
         if source is None or source.closed:
             continue
