@@ -17,10 +17,10 @@ from whoosh import index as whoosh_index
 from whoosh import query as wq
 
 from forum.search.analyzer import ParsedQuery
-from forum.search.backends import whoosh_memory
+from forum.search.backends import whoosh_memory, whoosh_window
 from forum.search.backends.base import Filters, Hit, HitPage, SearchDoc
 from forum.search.backends.whoosh_queries import (  # noqa: F401  (ExactPhrase: re-exported)
-    ExactPhrase, SegmentDocs, Window, created_docnums, docnums, filter_clauses, phrase_query)
+    ExactPhrase, SegmentDocs, Window, cover, created_docnums, docnums, filter_clauses, phrase_query)
 from forum.search.backends.whoosh_rebuild import WhooshRebuild  # noqa: F401  (re-exported)
 from forum.search.backends.whoosh_schema import (  # noqa: F401  (CJKPositions: pickled schemas)
     TITLE_BOOST, CJKPositions, fields_for, make_schema)
@@ -35,6 +35,7 @@ class WhooshBackend:
     """Whoosh index in `path`; searchers are kept per thread and refreshed on each search."""
 
     name = "whoosh"
+    direct_windows = True  # rank broad windows with whoosh_window (False: Whoosh's matchers, to compare)
 
     def __init__(self, path: str, mapped_mb: int = 0):
         self.path = path
@@ -144,7 +145,10 @@ class WhooshBackend:
             # The months' readable documents per segment in one cached list: one filter in place
             # of an And with the months and an AndNot with the hidden containers.
             titles = self._titles(s, query, frequency) if sort != "newest" else None
-            page = self._page(s, Window(base, self, months, restriction, titles), True, sort, offset, limit)
+            window = Window(base, self, months, restriction, titles)
+            page = self._ranked(s, query, frequency, filters, window, sort, offset, limit)
+            if page is NotImplemented:
+                page = self._page(s, window, True, sort, offset, limit)
         if page is None:  # not broad, or too few readable matches in the window: search everything
             page = self._page(s, q, False, sort, offset, limit)
         hits, counted = page
@@ -188,6 +192,31 @@ class WhooshBackend:
             stored = s.stored_fields(docnum)
             hits.append(Hit(stored["doc_type"], int(stored["doc_id"]), score))
         return hits, counted
+
+    def _ranked(self, s, query: ParsedQuery, frequency, filters: Filters, window: Window, sort: str,
+                offset: int, limit: int):
+        """`_page` of a window, ranked on the posting lists (whoosh_window), scores before
+        offsets; NotImplemented where that does not apply (a date range, another weighting)."""
+        terms = whoosh_window.term_filters(filters)
+        if terms is None or not self.direct_windows:
+            return NotImplemented
+        phrases = [tuple(whoosh_window.Clause(field, _leading_rarest(p, frequency), boost)
+                         for field, boost in (("title", TITLE_BOOST), ("body", 1.0)))
+                   for p in query.phrases]
+        if all(len(clauses[0].terms) == 1 for clauses in phrases):
+            # Single terms have no offsets to check, and Whoosh's block qualities skip the
+            # blocks of a common term that cannot reach the page: its matchers are faster there.
+            return NotImplemented
+        ranked = whoosh_window.rank(s, phrases, window.lists, terms, self.segment_docs, sort, offset + limit)
+        if ranked is NotImplemented:
+            return NotImplemented
+        if ranked is None:
+            return None
+        hits = []
+        for docnum, score in ranked[offset:]:
+            stored = s.stored_fields(docnum)
+            hits.append(Hit(stored["doc_type"], int(stored["doc_id"]), score))
+        return hits, None
 
     def _recent_window(self, searcher, query: ParsedQuery, wanted: int) -> frozenset[str] | None:
         """For a broad query, the months (`month` terms) covering about BROAD_CANDIDATES of its
@@ -354,6 +383,12 @@ class WhooshBackend:
             return [d for d in docnums if listed_has(d) is keep]
         members = set(listed)
         return [d for d in docnums if (d in members) is keep]
+
+
+def _leading_rarest(phrase, frequency) -> tuple[tuple[str, int], ...]:
+    """The terms `phrase_query` searches a phrase by, its rarest first (it leads the leapfrog)."""
+    terms = phrase.terms if len(phrase.terms) == 1 else cover(phrase.terms, frequency)
+    return tuple(sorted(terms, key=lambda t: frequency(t[0])))
 
 
 ORDERED_UNION_MIN = 64  # from this many values on, walk the field's terms in order

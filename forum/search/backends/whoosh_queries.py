@@ -216,14 +216,19 @@ class Window(_Keyed):
     def estimate_size(self, ixreader):
         return self.child.estimate_size(ixreader)
 
-    def matcher(self, searcher, context=None):
-        # The lists first: a segment without candidates (an old one) builds no matcher of the query.
+    def lists(self, searcher) -> list[array]:
+        """A leaf searcher's candidates: sorted readable docnums of the months and of the title
+        matches (the non-empty lists)."""
         lists = [self.backend.segment_docs(searcher, self.months, "month", self.restriction)]
         if self.titles is not None:
             t = self.titles.matcher(searcher, searcher.boolean_context())
             if t.is_active():
                 lists.append(array("I", self.backend.readable(searcher, list(t.all_ids()), self.restriction)))
-        lists = [docs for docs in lists if len(docs)]
+        return [docs for docs in lists if len(docs)]
+
+    def matcher(self, searcher, context=None):
+        # The lists first: a segment without candidates (an old one) builds no matcher of the query.
+        lists = self.lists(searcher)
         if not lists:
             return NullMatcher()
         m = self.child.matcher(searcher, context)
