@@ -43,12 +43,13 @@ _INT_SIZE = 4  # Positions' values start with pack_uint(count)
 class Clause:
     """One phrase in one field: its terms (rarest first, with their offsets) and boost."""
 
-    __slots__ = ("fieldname", "terms", "boost")
+    __slots__ = ("fieldname", "terms", "boost", "tbytes")
 
     def __init__(self, fieldname: str, terms: tuple[tuple[str, int], ...], boost: float):
         self.fieldname = fieldname
         self.terms = terms
         self.boost = boost
+        self.tbytes = [w.encode("utf-8") for w, _ in terms]  # a TEXT field's to_bytes
 
 
 def term_filters(filters: Filters) -> list[tuple[str, str]] | None:
@@ -87,10 +88,7 @@ def rank(searcher, phrases: list[tuple[Clause, ...]], candidates, filters: list[
         if not lists:
             continue
         reader = sub.reader()
-        try:
-            found = _segment(reader, phrases, lists, scoring)
-        except TermNotFound:
-            continue
+        found = _segment(reader, phrases, lists, scoring)
         if not found:
             continue
         for fieldname, value in filters:
@@ -184,19 +182,17 @@ def _matcher(reader, fieldname: str, tbytes: bytes):
 
 def _clause(reader, clause: Clause, lists, scoring, only: dict | None):
     """(docnum, (score, positions to check)) of the candidates where the clause's terms co-occur."""
-    fieldname = clause.fieldname
-    to_bytes = reader._text_to_bytes
-    tbytes = [to_bytes(fieldname, w) for w, _ in clause.terms]
-    for t in tbytes:
-        if (fieldname, t) not in reader:
+    fieldname, tbytes = clause.fieldname, clause.tbytes
+    try:
+        first = _matcher(reader, fieldname, tbytes[0])
+        if only is not None:  # a later phrase: only the documents every earlier phrase matched
+            lists = [array("I", sorted(only))]
+        hits = _leapfrog(first, lists)
+        if not hits:
             return []
-    first = _matcher(reader, fieldname, tbytes[0])
-    if only is not None:  # a later phrase: only the documents every earlier phrase matched
-        lists = [array("I", sorted(only))]
-    hits = _leapfrog(first, lists)
-    if not hits:
+        rest = [_matcher(reader, fieldname, t) for t in tbytes[1:]]
+    except TermNotFound:  # a term the segment does not have
         return []
-    rest = [_matcher(reader, fieldname, t) for t in tbytes[1:]]
     params = [scoring.params(fieldname, t) for t in tbytes]
     field_length = reader.doc_field_length
     boost = clause.boost
