@@ -34,6 +34,7 @@ page depends on them).
 from __future__ import annotations
 
 import argparse
+import glob
 import json
 import os
 import random
@@ -147,6 +148,15 @@ def fill(data_dir: str, preset: Preset, *, db_url: str | None = None, search: st
     return finish(data_dir, db_url=db_url, search=search, engine=engine, manifest=manifest, timings=timings)
 
 
+def rebuild_mb() -> int:
+    """The writers' memory for the fill's search rebuild: half the machine's memory, at most 12,000 MB
+    (the app's own default is a quarter, at most 8,192: a rebuild beside a running site), so the
+    full data's index has few segments (~30), as the earlier runs in the README had."""
+    from forum.search.backends.whoosh_rebuild import machine_mb
+
+    return max(1024, min(12_000, machine_mb() // 2))
+
+
 def finish(data_dir: str, *, db_url: str | None = None, search: str = "none", engine=None, manifest=None,
            timings=None) -> dict:
     """After the inserts: the near-duplicate rule, ANALYZE, WAL again, the search rebuild, the manifest.
@@ -196,10 +206,15 @@ def finish(data_dir: str, *, db_url: str | None = None, search: str = "none", en
         if db_url:
             env["DATABASE_URL"] = db_url
         env["SEARCH_BACKEND"] = search
+        env.setdefault("SEARCH_REBUILD_MB", str(rebuild_mb()))
         subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "search", "rebuild"], cwd=ROOT, env=env,
                        check=True, timeout=6 * 3600)
         timings["search_rebuild"] = time.perf_counter() - t4
-        _log(f"search rebuild ({search}) {timings['search_rebuild']:.1f}s")
+        segments = len(glob.glob(os.path.join(data_dir, "search-index", "*.seg")))
+        if search == "whoosh":
+            manifest["search_segments"] = segments
+        _log(f"search rebuild ({search}, SEARCH_REBUILD_MB={env['SEARCH_REBUILD_MB']}) "
+             f"{timings['search_rebuild']:.1f}s" + (f", {segments} segments" if search == "whoosh" else ""))
     manifest.update(db=url.split("@")[-1] if "@" in url else url, search_backend=search,
                     created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                     timings={k: round(v, 1) for k, v in timings.items()},
