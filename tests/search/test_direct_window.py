@@ -37,15 +37,23 @@ def _docs(n: int, seed: int = 7) -> list[SearchDoc]:
     return docs
 
 
-@pytest.fixture(scope="module")
-def backend(tmp_path_factory):
+@pytest.fixture(scope="module", params=["split", "stock"])
+def backend(request, tmp_path_factory):
+    """Three segments and a small fourth with deletions in the others; posting blocks in the
+    split layout, or in Whoosh's own (positions read eagerly), as an index written before it."""
+    from whoosh.codec.whoosh3 import W3PostingsWriter
+
     b = WhooshBackend(str(tmp_path_factory.mktemp("direct") / "index"))
     docs = _docs(900)
-    target = WhooshRebuild(b, procs=1)
-    for start in range(0, 900, 300):  # three segments
-        target.add(docs[start:start + 300])
-        target.checkpoint("post", start + 300, final=start == 600)
-    target.finish()
+    W3PostingsWriter._jy_stock = request.param == "stock"
+    try:
+        target = WhooshRebuild(b, procs=1)
+        for start in range(0, 900, 300):  # three segments
+            target.add(docs[start:start + 300])
+            target.checkpoint("post", start + 300, final=start == 600)
+        target.finish()
+    finally:
+        W3PostingsWriter._jy_stock = False
     # later writes: a new segment, and deletions in the old ones (updated documents)
     b.apply([SearchDoc("post", i, "", "光合作用的暗反应在叶绿体基质中进行。", 2, "老师", 1, 1, "", [],
                        START + timedelta(hours=20 * i), "g1") for i in (850, 880, 899)], [])
