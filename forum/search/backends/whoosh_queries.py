@@ -238,6 +238,17 @@ class Window(_Keyed):
         return window if window.is_active() else NullMatcher()
 
 
+def nearest_listed(lists, at: list[int], docnum: int) -> int | None:
+    """The smallest docnum at least `docnum` in any of the sorted lists (None: past them all);
+    `at` holds where each list's search starts and is moved on."""
+    nearest = None
+    for k, docs in enumerate(lists):
+        i = at[k] = bisect_left(docs, docnum, at[k])
+        if i < len(docs) and (nearest is None or docs[i] < nearest):
+            nearest = docs[i]
+    return nearest
+
+
 class WindowMatcher(WrappingMatcher):
     """The child's matches that are in one of some sorted docnum lists (a leapfrog: the child
     skips to the next listed docnum, the lists bisect to the child's)."""
@@ -255,11 +266,7 @@ class WindowMatcher(WrappingMatcher):
         skipped = False
         while child.is_active():
             docnum = child.id()
-            nearest = None
-            for k, docs in enumerate(lists):
-                i = at[k] = bisect_left(docs, docnum, at[k])
-                if i < len(docs) and (nearest is None or docs[i] < nearest):
-                    nearest = docs[i]
+            nearest = nearest_listed(lists, at, docnum)
             if nearest is None:
                 self._done = True
                 return skipped

@@ -36,6 +36,7 @@ from whoosh.scoring import BM25F
 
 from forum.search.backends.base import Filters
 from forum.search.backends.whoosh_postings import _NO_OFFSETS, _NO_WEIGHTS, _from_bytes
+from forum.search.backends.whoosh_queries import nearest_listed
 
 _INT_SIZE = 4  # Positions' values start with pack_uint(count)
 
@@ -231,11 +232,7 @@ def _leapfrog(m, lists) -> list[tuple[int, float, tuple]]:
     at = [0] * len(lists)
     while m.is_active():
         d = m.id()
-        nearest = None
-        for k, docs in enumerate(lists):
-            i = at[k] = bisect_left(docs, d, at[k])
-            if i < len(docs) and (nearest is None or docs[i] < nearest):
-                nearest = docs[i]
+        nearest = nearest_listed(lists, at, d)
         if nearest is None:
             break
         if nearest == d:
