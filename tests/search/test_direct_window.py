@@ -149,3 +149,19 @@ def test_date_ranges_go_through_whoosh(backend, broad, monkeypatch):
     page = _page(backend, "光合作用", since, "relevance", 0, 10, direct=True)
     assert not calls and page.hits
     assert all(h.doc_id * 20 >= 300 * 24 for h in page.hits)
+
+
+@pytest.mark.parametrize("terms", [(("光合", 0), ("作用", 4)), (("光合", 0), ("无此", 2)), (("无此", 0), ("没有", 2))])
+def test_phrase_size_estimates_are_those_of_an_and_of_its_terms(backend, terms):
+    """ExactPhrase estimates its size as And([Term…]) would (Whoosh orders its trees by it)."""
+    from whoosh import query as wq
+
+    from forum.search.backends.whoosh_queries import ExactPhrase
+
+    phrase = ExactPhrase("body", terms)
+    conj = wq.And([wq.Term("body", w) for w, _ in terms])
+    s = backend.searcher()
+    for reader in [s.reader()] + [sub.reader() for sub, _ in s.leaf_searchers()]:
+        assert phrase.estimate_size(reader) == conj.estimate_size(reader)
+        assert phrase.estimate_min_size(reader) == conj.estimate_min_size(reader)
+    assert ExactPhrase("nosuchfield", terms).estimate_size(s.reader()) == 0

@@ -40,14 +40,19 @@ class ExactPhrase(wq.Query):
         for word, _ in self.pterms:
             yield self.fieldname, word
 
-    def _and_query(self):
-        return wq.And([wq.Term(self.fieldname, w) for w, _ in self.pterms])
+    # What And([Term…]) estimates, without building it: a union asks each of its phrases in every
+    # segment to order its tree (a quarter of a few-hit search's index query on 268 segments).
+    def _frequencies(self, ixreader) -> list[int]:
+        if self.fieldname not in ixreader.schema:
+            return [0]
+        to_bytes = ixreader.schema[self.fieldname].to_bytes
+        return [ixreader.doc_frequency(self.fieldname, to_bytes(w)) for w, _ in self.pterms]
 
     def estimate_size(self, ixreader):
-        return self._and_query().estimate_size(ixreader)
+        return min(self._frequencies(ixreader))
 
     def estimate_min_size(self, ixreader):
-        return self._and_query().estimate_min_size(ixreader)
+        return min((n for n in self._frequencies(ixreader) if n > 0), default=0)
 
     def matcher(self, searcher, context=None):
         reader = searcher.reader()
