@@ -158,3 +158,19 @@ def test_postings_union_equals_the_or_query_and_skips_deleted_documents(monkeypa
             got = _postings_union(leaf.reader(), "container", values)
             assert got == expected
             assert len(got) == 43 + 43 + 43 - 2  # g0, g3, g5 (43 each of 300), less the two deleted
+
+
+def test_the_visibility_mask_hides_each_segments_first_match(tmp_path):
+    """A denied container's document that is the first match of its segment is masked too (Whoosh's
+    AndNot matcher let the first match of each segment through unchecked)."""
+    b = WhooshBackend(str(tmp_path / "index"))
+    b.apply([_doc(1, "教学研讨甲", "g1"), _doc(2, "无关内容", "g2"), _doc(6, "无关", "g3"), _doc(7, "无关", "g4")],
+            [])  # segment 1
+    # segment 2: the denied list starts below the first match (a denied document without the words)
+    b.apply([_doc(5, "无关", "g2"), _doc(3, "教学研讨乙", "g2"), _doc(4, "教学研讨丙", "g1")], [])
+    s = b.searcher()
+    assert len(list(s.leaf_searchers())) == 2
+    readable = Filters(containers=frozenset({"g1", "g3", "g4", "g5"}))  # more granted than denied: a mask
+    assert b._visibility(s, readable.containers)[0] == "mask"
+    page = b.search(parse_query("教学研讨"), readable, "relevance", 0, 10)
+    assert sorted(_ids(page)) == [1, 4] and page.total == 2

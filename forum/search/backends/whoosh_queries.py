@@ -106,6 +106,31 @@ class ExactPhraseMatcher(SpanWrappingMatcher):
                 for p in self.ms[0].value_as("positions") if all(p + off in s for s, off in rest)]
 
 
+def _mask_the_first_match_too() -> None:
+    """Make Whoosh's AndNot matcher check its first match against the excluded list.
+
+    whoosh-reloaded's `AndNotMatcher._find_first` only compares the two current ids; when the
+    excluded list starts below the first match, it is not skipped there, so the first match of
+    each segment passed even when excluded. The visibility mask is an AndNot: a visitor's search
+    counted one hidden document per segment (the page's re-check kept it off the page, but the
+    total showed it). `_find_next` skips the excluded list to the match first.
+    """
+    from whoosh.matching import AndNotMatcher
+
+    if getattr(AndNotMatcher, "_jy_patched", False):
+        return
+
+    def _find_first(self):
+        if self.a.is_active() and self.b.is_active():
+            self._find_next()
+
+    AndNotMatcher._find_first = _find_first
+    AndNotMatcher._jy_patched = True
+
+
+_mask_the_first_match_too()
+
+
 def _is_bigram(term: str, _offset: int = 0) -> bool:
     return len(term) == 2 and bool(_CJK_RUN_RE.fullmatch(term))  # a CJK unit is one character
 
