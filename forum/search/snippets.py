@@ -58,14 +58,9 @@ def _marked_units(text: str, query: ParsedQuery, reach: int | None = None) -> tu
     query costs a few milliseconds): units are the even-position tokens of `tokens()`, and
     matched characters are marked in one byte array. With `reach`, only the units within
     `reach` characters of a match are returned: the fragmenter never looks further (a
-    passage ends `surround` after its last match and is at most `maxchars` long); and if
-    every phrase is CJK characters only, the matches are found by a substring search of the
-    folded text, so only the text around them is cut into units.
+    passage ends `surround` after its last match and is at most `maxchars` long). Phrases of
+    CJK characters only with the context fragmenter take `_literal_highlight` instead.
     """
-    if reach is not None:
-        literals = [_literal(p) for p in query.phrases]
-        if all(literals):
-            return _marked_literal_units(text, literals, reach)
     toks = tokens(text)
     wanted = query.terms()
     postings: dict[str, list[int]] = {}
@@ -102,14 +97,6 @@ def _marked_units(text: str, query: ParsedQuery, reach: int | None = None) -> tu
             continue  # a bigram (its characters are units of their own), or far from every match
         out.append(_Unit(term, start, end, bool(covered[start])))
     return out, True
-
-
-def _marked_literal_units(text: str, literals: list[str], reach: int) -> tuple[list[_Unit], bool]:
-    """_marked_units() for phrases of CJK characters: substring search, units near the matches."""
-    units = _literal_units(text, literals, reach)
-    if units is None:
-        return [], False
-    return [_Unit(t, s, e, bool(m)) for s, e, t, m in zip(*units)], True
 
 
 def _literal_units(text: str, literals: list[str], reach: int):

@@ -38,9 +38,10 @@ def _whoosh_way(text, query, max_chars=snippets.SNIPPET_CHARS):
     """_highlight() as it was: unit objects through Whoosh's ContextFragmenter and scorer."""
     fragmenter = highlight.ContextFragmenter(maxchars=max_chars // 2, surround=max_chars // 5)
     literals = [snippets._literal(p) for p in query.phrases]
-    units, marked = snippets._marked_literal_units(text, literals, 3 * (max_chars // 5))
-    if not marked:
+    found = snippets._literal_units(text, literals, 3 * (max_chars // 5))
+    if found is None:
         return ""
+    units = [snippets._Unit(t, s, e, bool(m)) for s, e, t, m in zip(*found)]
     fragments = fragmenter.fragment_tokens(text, iter(units))
     fragments = highlight.top_fragments(fragments, 2, highlight.BasicFragmentScorer(), highlight.FIRST)
     return snippets.MergingFormatter()(text, fragments)

@@ -117,6 +117,29 @@ class BlockValues:
         return (buf[a:b] for a, b in zip(offsets, offsets[1:]))
 
 
+def block_regions(dataoffset: int, nextoffset: int, layout: str, n: int) -> tuple[tuple[int, int], ...]:
+    """(start, end) in the postings file of a split-layout block's ids, weights and values."""
+    ids_end = dataoffset + (n - 1) * array(layout[0]).itemsize
+    w_end = ids_end if layout[1] == _NO_WEIGHTS else ids_end + n * array(layout[1]).itemsize
+    return (dataoffset, ids_end), (ids_end, w_end), (w_end, nextoffset)
+
+
+def _values_region(postfile, start: int, end: int, compression) -> bytes:
+    raw = postfile.get(start, end - start) if end > start else b""
+    return zlib.decompress(raw) if compression else raw
+
+
+def read_value(postfile, dataoffset: int, nextoffset: int, layout: str, n: int, compression, i: int) -> bytes:
+    """The value of posting `i` of a split-layout block whose values have offsets, read alone
+    (a matcher's `_read_values` slices them all out of the same region)."""
+    start, end = block_regions(dataoffset, nextoffset, layout, n)[2]
+    raw = _values_region(postfile, start, end, compression)
+    width = array(layout[2]).itemsize
+    offsets = _from_bytes(layout[2], raw[i * width:(i + 2) * width])
+    head = width * (n + 1)
+    return raw[head + offsets[0]:head + offsets[1]]
+
+
 def read_block_header(postfile, position: int) -> tuple:
     """(next block's offset, data offset, whether it is the last block, header fields) of the
     posting block at `position`."""
@@ -147,7 +170,6 @@ def enter_block(matcher, position: int, header: tuple) -> None:
 
 def _patch() -> None:
     from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3LeafMatcher, W3PostingsWriter
-    from whoosh.system import emptybytes
     from whoosh.util.numeric import length_to_byte
 
     if getattr(W3PostingsWriter, "_jy_layout", False):
@@ -181,13 +203,7 @@ def _patch() -> None:
 
     def _region(self, which):
         """(start, end) in the postings file of a new-layout block's ids, weights or values."""
-        layout, n = self._jy_layout, self._blocklength
-        start = self._dataoffset
-        ids_end = start + (n - 1) * array(layout[0]).itemsize
-        if which == 0:
-            return start, ids_end
-        w_end = ids_end if layout[1] == _NO_WEIGHTS else ids_end + n * array(layout[1]).itemsize
-        return (ids_end, w_end) if which == 1 else (w_end, self._nextoffset)
+        return block_regions(self._dataoffset, self._nextoffset, self._jy_layout, self._blocklength)[which]
 
     def _read_ids(self):
         if self._jy_layout is None:
@@ -218,9 +234,7 @@ def _patch() -> None:
             self._values = (None,) * n
             return
         start, end = _region(self, 2)
-        raw = self._postfile.get(start, end - start) if end > start else emptybytes
-        if self._compression:
-            raw = zlib.decompress(raw)
+        raw = _values_region(self._postfile, start, end, self._compression)
         ocode = self._jy_layout[2]
         if ocode == _NO_OFFSETS:
             self._values = tuple(raw[i:i + fixedsize] for i in range(0, len(raw), fixedsize))

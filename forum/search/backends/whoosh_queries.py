@@ -390,14 +390,20 @@ def created_docnums(searcher, q: wq.Query) -> Iterator[tuple[int, int]]:
             m.next()
 
 
-def filter_clauses(filters: Filters) -> list[wq.Query]:
-    """Term and range clauses for the user's filters."""
-    out: list[wq.Query] = []
+def filter_terms(filters: Filters) -> list[tuple[str, str]]:
+    """(field, value) of the user's filters that are terms (all but the date range)."""
+    out = []
     for name, value in (("doc_type", filters.doc_type), ("group", filters.group_id),
                         ("school", filters.school_id), ("author", filters.author_id),
                         ("category", filters.category)):
         if value is not None and value != "":
-            out.append(wq.Term(name, str(value)))
+            out.append((name, str(value)))
+    return out
+
+
+def filter_clauses(filters: Filters) -> list[wq.Query]:
+    """Term and range clauses for the user's filters."""
+    out: list[wq.Query] = [wq.Term(name, value) for name, value in filter_terms(filters)]
     if filters.since is not None or filters.until is not None:
         start = int(filters.since.timestamp()) if filters.since else None
         end = int(filters.until.timestamp()) if filters.until else None

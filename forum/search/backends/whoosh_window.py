@@ -23,22 +23,20 @@ anything else (a date range, another weighting) gets None and goes through Whoos
 """
 from __future__ import annotations
 
-import zlib
 from array import array
 from bisect import bisect_left
 from heapq import heapify, heappop, heappush
-from itertools import accumulate
-from pickle import loads
 
+from whoosh.formats import Positions
 from whoosh.matching import FilterMatcher
 from whoosh.reading import TermNotFound
 from whoosh.scoring import BM25F
 
 from forum.search.backends.base import Filters
-from forum.search.backends.whoosh_postings import _NO_OFFSETS, _NO_WEIGHTS, _from_bytes
-from forum.search.backends.whoosh_queries import nearest_listed
+from forum.search.backends.whoosh_postings import _NO_OFFSETS, read_value
+from forum.search.backends.whoosh_queries import filter_terms, nearest_listed
 
-_INT_SIZE = 4  # Positions' values start with pack_uint(count)
+_POSITIONS = Positions()  # the fields' format (CJKPositions writes the same bytes): its decoder
 
 
 class Clause:
@@ -57,13 +55,7 @@ def term_filters(filters: Filters) -> list[tuple[str, str]] | None:
     """The filters as (field, value) terms, or None if one of them is not a term (a date range)."""
     if filters.since is not None or filters.until is not None:
         return None
-    out = []
-    for name, value in (("doc_type", filters.doc_type), ("group", filters.group_id),
-                        ("school", filters.school_id), ("author", filters.author_id),
-                        ("category", filters.category)):
-        if value is not None and value != "":
-            out.append((name, str(value)))
-    return out
+    return filter_terms(filters)
 
 
 def rank(searcher, phrases: list[tuple[Clause, ...]], candidates, filters: list[tuple[str, str]],
@@ -164,8 +156,10 @@ def _segment(reader, phrases, lists, scoring) -> dict:
     found: dict | None = None
     for clauses in phrases:
         per_doc: dict[int, list] = {}
+        # a later phrase: only the documents every earlier phrase matched
+        among = lists if found is None else [array("I", sorted(found))]
         for clause in clauses:
-            for d, entry in _clause(reader, clause, lists, scoring, found):
+            for d, entry in _clause(reader, clause, among, scoring):
                 per_doc.setdefault(d, []).append(entry)
         if found is None:
             found = {d: (tuple(e),) for d, e in per_doc.items()}
@@ -181,13 +175,11 @@ def _matcher(reader, fieldname: str, tbytes: bytes):
     return m.child if isinstance(m, FilterMatcher) else m  # candidates are live documents already
 
 
-def _clause(reader, clause: Clause, lists, scoring, only: dict | None):
+def _clause(reader, clause: Clause, lists, scoring):
     """(docnum, (score, positions to check)) of the candidates where the clause's terms co-occur."""
     fieldname, tbytes = clause.fieldname, clause.tbytes
     try:
         first = _matcher(reader, fieldname, tbytes[0])
-        if only is not None:  # a later phrase: only the documents every earlier phrase matched
-            lists = [array("I", sorted(only))]
         hits = _leapfrog(first, lists)
         if not hits:
             return []
@@ -266,23 +258,8 @@ def _value_ref(m):
 
 
 def _positions(ref) -> list[int]:
-    if isinstance(ref, tuple):
-        postfile, dataoffset, nextoffset, layout, n, compression, i = ref
-        start = dataoffset + (n - 1) * array(layout[0]).itemsize
-        if layout[1] != _NO_WEIGHTS:
-            start += n * array(layout[1]).itemsize
-        raw = postfile.get(start, nextoffset - start)
-        if compression:
-            raw = zlib.decompress(raw)
-        width = array(layout[2]).itemsize
-        offsets = _from_bytes(layout[2], raw[i * width:(i + 2) * width])
-        head = width * (n + 1)
-        value = raw[head + offsets[0]:head + offsets[1]]
-    else:
-        value = ref
-    if not value.endswith(b"."):
-        value += b"."
-    return list(accumulate(loads(value[_INT_SIZE:])))
+    value = read_value(*ref) if isinstance(ref, tuple) else ref
+    return _POSITIONS.decode_positions(value)
 
 
 def _lines_up(check) -> bool:
