@@ -6,8 +6,9 @@ joins touching marks so 备课组 becomes one `<b>备课组</b>`.
 """
 from __future__ import annotations
 
-from bisect import bisect_left
-from collections import deque
+from bisect import bisect_left, bisect_right
+from itertools import accumulate
+from operator import sub
 from heapq import nlargest
 from html import escape
 
@@ -144,75 +145,14 @@ def _literal_units(text: str, literals: list[str], reach: int):
 
 def _literal_highlight(text: str, literals: list[str], reach: int, fragmenter, top: int) -> str:
     """What _highlight() makes of phrases of CJK characters with a ContextFragmenter, without a
-    token object per character: the fragmenter's walk over the units as plain lists, the
+    token object per character: the fragmenter's walk done on the unit lists (`_passages`), the
     fragments' scores (BasicFragmentScorer) from counts, and Fragment objects only for the
-    passages shown. ~90 → ~25 µs a snippet; the tests compare both ways."""
+    passages shown. The tests compare both ways."""
     units = _literal_units(text, literals, reach)
     if units is None:
         return ""
     starts, ends, texts, matched = units
-    maxchars, surround, charlimit = fragmenter.maxchars, fragmenter.surround, fragmenter.charlimit
-    # ContextFragmenter.fragment_tokens, step for step
-    frags: list[tuple[int, int, list[int]]] = []
-    first = None
-    firsts: deque[int] = deque()
-    countdown = -1
-    tks: list[int] = []
-    endchar = None
-    currentlen = 0
-    n = len(starts)
-    if charlimit and ends and ends[-1] > charlimit:
-        n = next(k for k, e in enumerate(ends) if e > charlimit) + 1  # the walk breaks there
-    hits = [k for k in range(n) if matched[k]]
-    h = 0  # hits[h]: the next matched unit
-    i = 0
-    while i < n:
-        if countdown < 0:
-            # Outside a passage only the units within `surround` before the next match count
-            # (the deque keeps no other); jump there, or stop if no match is left.
-            while h < len(hits) and hits[h] < i:
-                h += 1
-            if h == len(hits):
-                break
-            nxt = hits[h]
-            if nxt > i:
-                edge = ends[nxt - 1] - surround
-                j = bisect_left(starts, edge, i, nxt)
-                if j > i:
-                    firsts.clear()
-                    i = j
-        startchar = starts[i]
-        endchar = ends[i]
-        tlength = endchar - startchar
-        if charlimit and endchar > charlimit:
-            break
-        if countdown < 0 and not matched[i]:
-            firsts.append(startchar)
-            while firsts and endchar - firsts[0] > surround:
-                firsts.popleft()
-        elif currentlen + tlength > maxchars:
-            countdown = 0
-        elif matched[i]:
-            countdown = surround
-            if first is None:
-                if firsts:
-                    first = firsts[0]
-                else:
-                    first = startchar
-                    countdown += surround
-            tks.append(i)
-        if countdown >= 0:
-            currentlen += tlength
-            countdown -= tlength
-            if countdown <= 0:
-                frags.append((first, endchar, tks))
-                tks = []
-                firsts = deque()
-                first = None
-                currentlen = 0
-        i += 1
-    if tks:
-        frags.append((first, endchar, tks))
+    frags = _passages(starts, ends, matched, fragmenter.maxchars, fragmenter.surround, fragmenter.charlimit)
     # top_fragments(…, BasicFragmentScorer(), FIRST): the score sums the matches' boosts (1.0)
     # times 100 per distinct matched text; ties go to the later passage (Fragment.__lt__).
     scored = []
@@ -221,9 +161,118 @@ def _literal_highlight(text: str, literals: list[str], reach: int, fragmenter, t
         score = float(len(tks)) * ((len({texts[i] for i in tks}) * 100) or 1)
         scored.append((score, start, endchar, tks))
     best = sorted((f for f in nlargest(top, scored, key=lambda f: (f[0], f[1])) if f[0] >= 1), key=lambda f: f[1])
-    fragments = [highlight.Fragment(text, [_Unit(texts[i], starts[i], ends[i], True) for i in tks], start, endchar)
-                 for _score, start, endchar, tks in best]
-    return MergingFormatter().format(fragments)
+    return MergingFormatter.between.join(_format_passage(text, start, endchar, [(starts[i], ends[i]) for i in tks])
+                                         for _score, start, endchar, tks in best)
+
+
+def _format_passage(text: str, startchar: int, endchar: int, marks: list[tuple[int, int]]) -> str:
+    """MergingFormatter.format_fragment of a passage whose matches are `marks`, (start, end) in
+    order: escaped text, each run of overlapping or touching marks one `<b>…</b>`."""
+    spans: list[list[int]] = []
+    for a, b in marks:
+        if spans and (a <= spans[-1][1] or not text[spans[-1][1]:a].strip()):
+            if b > spans[-1][1]:
+                spans[-1][1] = b
+        else:
+            spans.append([a, b])
+    out = []
+    index = startchar
+    for a, b in spans:
+        if a < startchar:
+            a = startchar
+        if b > endchar:
+            b = endchar
+        if a < index:
+            continue
+        out.append(escape(text[index:a]))
+        out.append("<b>" + escape(text[a:b]) + "</b>")
+        index = b
+    out.append(escape(text[index:endchar]))
+    return "".join(out)
+
+
+def _passages(starts: list[int], ends: list[int], matched: bytearray, maxchars: int, surround: int,
+              charlimit: int | None) -> list[tuple[int | None, int, list[int]]]:
+    """(first char, end char, matched unit indexes) of each passage ContextFragmenter.fragment_tokens
+    cuts from these units, computed per match rather than per unit.
+
+    Whoosh's walk, unit by unit: outside a passage it keeps the start chars of the units that end
+    within `surround` of the current one; a matched unit opens a passage (from the oldest of
+    those, or with `surround` more to run) and restarts its countdown at `surround`; every unit of
+    a passage adds its length and takes it off the countdown; the passage ends at the unit that
+    runs the countdown out or would make it longer than `maxchars`; a unit ending past `charlimit`
+    stops the walk. Units have a length of at least 1 and increasing offsets, so between two
+    matches those are thresholds on the running length (`cum`, bisected), and the kept start
+    chars are the units from the first one starting within `surround` of the match's previous
+    unit's end. ~5× fewer steps than a unit at a time on a 250-character post.
+    """
+    n = len(ends)
+    stop = n  # the unit that stops the walk (charlimit), if any
+    if charlimit and n and ends[-1] > charlimit:
+        stop = bisect_right(ends, charlimit)
+    cum = list(accumulate(map(sub, ends, starts), initial=0))  # cum[k]: length of units before k
+    frags: list[tuple[int | None, int, list[int]]] = []
+    after = 0  # the first unit after the last passage (the kept start chars begin there at most)
+    k = matched.find(1, 0, stop)  # the next matched unit
+    while k >= 0:
+        # Outside a passage, at matched unit k: open a passage.
+        tlength = ends[k] - starts[k]
+        tks: list[int] = []
+        first = None
+        if tlength > maxchars:  # too long for any passage: an empty one ends here
+            frags.append((None, ends[k], tks))
+            after = k + 1
+            k = matched.find(1, after, stop)
+            continue
+        j = max(after, bisect_left(starts, ends[k - 1] - surround, 0, k)) if k > after else k
+        if j < k:
+            first, countdown = starts[j], surround
+        else:
+            first, countdown = starts[k], 2 * surround
+        tks.append(k)
+        length, countdown = tlength, countdown - tlength
+        end = k  # the last unit walked
+        while countdown > 0:
+            # Inside the passage after unit `end`: the units up to the next match carry no mark.
+            i = end + 1
+            nxt = matched.find(1, i, stop)
+            limit = stop if nxt < 0 else nxt  # the run of unmatched units is i … limit-1
+            base = cum[i]
+            # The first unit of the run that overflows maxchars, or runs the countdown out.
+            over = bisect_right(cum, maxchars - length + base, i + 1) - 1
+            out = bisect_left(cum, countdown + base, i + 1) - 1
+            cut = min(over, out)
+            if cut < limit:
+                frags.append((first, ends[cut], tks))
+                countdown = -1 if cut == over else countdown - (cum[cut + 1] - base)
+                end = cut
+                break
+            length += cum[limit] - base
+            countdown -= cum[limit] - base
+            if nxt < 0:  # the walk ends inside the passage, at the last unit or the one that stops it
+                frags.append((first, ends[stop] if stop < n else ends[-1], tks))
+                return frags
+            tlength = ends[nxt] - starts[nxt]
+            end = nxt
+            if length + tlength > maxchars:  # the match would overflow: the passage ends with it, unmarked
+                frags.append((first, ends[nxt], tks))
+                countdown = -1
+                break
+            tks.append(nxt)
+            length, countdown = length + tlength, surround - tlength
+            if countdown <= 0:
+                frags.append((first, ends[nxt], tks))
+        else:
+            if not frags or frags[-1][2] is not tks:
+                frags.append((first, ends[end], tks))
+        after = end + 1
+        if countdown == 0 and after < stop and not matched[after]:
+            # Whoosh leaves a countdown that ran out exactly at 0, "inside": the next unit makes an
+            # empty passage of its own (never shown), and the next passage's context starts after it.
+            frags.append((None, ends[after], []))
+            after += 1
+        k = matched.find(1, after, stop)
+    return frags
 
 
 def _highlight(text: str, query: ParsedQuery, fragmenter, top: int, reach: int | None = None) -> str:
@@ -249,26 +298,8 @@ class MergingFormatter(highlight.Formatter):
     between = " … "
 
     def format_fragment(self, fragment, replace=False):
-        text = fragment.text
-        spans: list[list[int]] = []
-        for t in sorted(fragment.matches, key=lambda t: (t.startchar, t.endchar)):
-            if t.startchar is None:
-                continue
-            if spans and (t.startchar <= spans[-1][1] or not text[spans[-1][1]:t.startchar].strip()):
-                spans[-1][1] = max(spans[-1][1], t.endchar)
-            else:
-                spans.append([t.startchar, t.endchar])
-        out = []
-        index = fragment.startchar
-        for start, end in spans:
-            start, end = max(start, fragment.startchar), min(end, fragment.endchar)
-            if start < index:
-                continue
-            out.append(escape(text[index:start]))
-            out.append("<b>" + escape(text[start:end]) + "</b>")
-            index = end
-        out.append(escape(text[index:fragment.endchar]))
-        return "".join(out)
+        marks = sorted((t.startchar, t.endchar) for t in fragment.matches if t.startchar is not None)
+        return _format_passage(fragment.text, fragment.startchar, fragment.endchar, marks)
 
     def format(self, fragments, replace=False):
         return self.between.join(self.format_fragment(f) for f in fragments)

@@ -65,3 +65,39 @@ def test_literal_snippets_equal_whooshs(word):
 def test_snippet_marks_the_phrase_and_escapes():
     html = snippets.snippet("<script>x</script>前言……" + "光合作用的条件" + "……后记" * 50, parse_query("光合作用"))
     assert "<b>光合作用</b>" in html and "<script>" not in html and "&lt;/script&gt;" in html
+
+
+def _fragmenter_passages(starts, ends, matched, maxchars, surround, charlimit):
+    """Whoosh's ContextFragmenter over the same units: (first char, end char, matched unit indexes)."""
+    units = [snippets._Unit(str(k), s, e, bool(m)) for k, (s, e, m) in enumerate(zip(starts, ends, matched))]
+    fragmenter = highlight.ContextFragmenter(maxchars=maxchars, surround=surround, charlimit=charlimit)
+    text = "x" * ((ends[-1] if ends else 0) + 1)
+    return [(f.startchar, f.endchar, [int(t.text) for t in f.matches])
+            for f in fragmenter.fragment_tokens(text, iter(units))]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_passages_equal_the_fragmenters_walk(seed):
+    """_passages() cuts the passages Whoosh's walk cuts, unit streams with gaps, long words,
+    dense and sparse matches, small and large passage sizes, and a charlimit that stops the walk
+    (a countdown that runs out exactly at 0 leaves an empty passage behind, as Whoosh's does)."""
+    rnd = random.Random(seed)
+    empty_passages = 0
+    for _ in range(3000):
+        starts, ends, at = [], [], 0
+        for _ in range(rnd.randrange(60)):
+            at += rnd.choice([0, 0, 0, 1, 3])
+            length = rnd.choice([1, 1, 1, 2, 5, 40])
+            starts.append(at)
+            ends.append(at + length)
+            at += length
+        density = rnd.choice([0.05, 0.15, 0.5])
+        matched = bytearray(rnd.random() < density for _ in starts)
+        maxchars, surround = rnd.choice([(80, 32), (10, 4), (20, 8), (5, 5), (3, 1), (7, 2), (2, 6)])
+        charlimit = rnd.choice([None, 2 ** 15, 30, 60])
+        want = _fragmenter_passages(starts, ends, matched, maxchars, surround, charlimit)
+        got = snippets._passages(starts, ends, matched, maxchars, surround, charlimit)
+        # Whoosh's Fragment turns a passage without a first char into 0 when it has no match
+        assert [(0 if first is None and not tks else first, end, tks) for first, end, tks in got] == want
+        empty_passages += sum(1 for _f, _e, tks in got if not tks)
+    assert empty_passages  # the empty-passage cases were really reached
