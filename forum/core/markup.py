@@ -135,8 +135,16 @@ def toc(html: str) -> list[tuple[int, str, str]]:
 
 
 def html_text(html: str) -> str:
-    """Text content of HTML made by `render` (tags dropped, entities decoded, spaces collapsed)."""
-    return _SPACES.sub(" ", _html.unescape(nh3.clean(html or "", tags=set()))).strip()
+    """Text content of HTML made by `render` (tags dropped, entities decoded, spaces collapsed).
+
+    `render`'s HTML is nh3's serialization: no comments, scripts or styles, and `<`, `>`, `&` as
+    entities in text and in attribute values alike, so every `<…>` is a tag. Dropping them with a
+    pattern gives the text `nh3.clean(html, tags=set())` gives, several times faster (a search
+    page takes the text of 20 bodies; the tests compare both ways, titles with `>` included)."""
+    return _SPACES.sub(" ", _html.unescape(_TAG.sub("", html or ""))).strip()
+
+
+_TAG = re.compile(r"<[^>]*>")
 
 
 def plain_text(source: str) -> str:

@@ -176,3 +176,35 @@ def test_large_entry_renders(app):
     assert len(body.encode()) > 100_000
     out = markup.render(body)
     assert out.count("<h2") == 60
+
+
+def _texts_for_html_text():
+    """Markdown of every kind the renderer shows: the hostile payloads, the corpus, and quoted
+    attribute values holding `>`, `<`, `&` and entities."""
+    from pathlib import Path
+
+    corpus = Path(__file__).resolve().parents[3] / "shared" / "corpus"
+    docs = [p.read_text(encoding="utf-8")[:6000] for p in sorted(corpus.glob("*.txt"))[:40]]
+    extra = [
+        '[链接 a>b](https://example.org/a?x=1&y=2 "标题 a>b <c> & \\"引\\"")',
+        '![图 x>y](/static/img.png "说明 > 与 <")',
+        "| 表头 | a > b |\n|---|---|\n| 1 & 2 | <br> |\n",
+        "`<code>` 与 **粗体** &amp; &lt;tag&gt; &#x4e2d; &nbsp;空格",
+        "# 标题 <一>\n\n正文\t多个   空格\n\n> 引用 > 嵌套",
+        "<!-- 注释 --> <script>alert(1)</script> <style>p{}</style> 文本",
+    ]
+    return XSS + extra + docs
+
+
+def test_html_text_is_what_the_sanitizer_leaves_as_text():
+    """html_text() drops the tags of render()'s HTML with a pattern; the text equals what nh3
+    itself leaves when it drops every tag."""
+    import nh3
+
+    checked = 0
+    for source in _texts_for_html_text():
+        rendered = markup.render(source)
+        want = re.sub(r"\s+", " ", html.unescape(nh3.clean(rendered, tags=set()))).strip()
+        assert markup.html_text(rendered) == want, source[:80]
+        checked += bool(want)
+    assert checked >= 6  # texts that are not empty (the corpus adds its documents when it is there)
