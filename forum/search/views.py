@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import case, or_, select
 
@@ -9,6 +10,7 @@ from forum.blogs.models import CATEGORIES
 from forum.core import pagecache
 from forum.core.errors import json_error
 from forum.core.i18n import N_
+from forum.core.templating import per_catalog
 from forum.extensions import db
 from forum.org.models import Group, School
 from forum.policy import _membership_map, signed_in, visible_groups_clause
@@ -17,6 +19,14 @@ from forum.search import service
 bp = Blueprint("search", __name__, url_prefix="/search")
 
 TYPE_LABELS = {"entry": N_("日志"), "thread": N_("主题帖"), "post": N_("回帖"), "comment": N_("评论")}
+
+
+@per_catalog
+def _labels():
+    """The type and category labels in the reader's language, translated once per catalogue
+    rather than once per result and option."""
+    return {"types": {k: _(v) for k, v in TYPE_LABELS.items()},
+            "categories": {k: _(v) for k, v in CATEGORIES.items()}}
 
 
 @bp.get("")
@@ -32,9 +42,10 @@ def search():
     schools = pagecache.remember("search_schools", (), lambda: db.session.execute(
         select(School.id, School.name).order_by(School.name)).all())
     status = 422 if error is not None else 200
+    labels = _labels()
     return render_template("search/search.html", page=page, req=req, error=error,
                            groups=filter_groups(current_user, req.school_id, req.group_id),
-                           schools=schools, categories=CATEGORIES, type_labels=TYPE_LABELS,
+                           schools=schools, categories=labels["categories"], type_labels=labels["types"],
                            local_date=service.local_date), status
 
 
