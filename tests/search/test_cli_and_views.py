@@ -252,3 +252,37 @@ def test_a_reply_found_on_a_later_page_of_its_thread_is_linked_to_that_page(app,
     assert landed.headers["Location"].endswith(f"/boards/threads/{t.id}?page=2#p-{late.id}")
     page = client.get(landed.headers["Location"].split("#")[0]).get_data(as_text=True)
     assert f'id="p-{late.id}"' in page and "芦笙进课堂的尝试" in page
+
+
+def test_a_results_page_loads_one_statement_per_kind_of_hit(app, client, world):
+    """Entries, threads, replies and comments on one page: a statement per kind, whatever their
+    tags (a list shows none) and however many hits; the titles, snippets and places are shown."""
+    from forum.blogs import services as blogs
+    from forum.boards import services as boards
+    from tests.querycount import count_queries
+    from tests.search.helpers import make_comment
+
+    def fill(n):
+        for i in range(n):
+            entry = blogs.create_entry(world["public"].blog, world["member"], title=f"竖笛教学{i}",
+                                       body=f"竖笛合奏第{i}课", category="design", tags=[f"器乐{i}", "竖笛"])
+            thread = boards.start_thread(world["public"].board, world["member"], f"竖笛社团{i}",
+                                         f"竖笛社团招新{i}", tags=[f"社团{i}"])
+            make_post(thread, world["host"], f"竖笛报名{i}")
+            make_comment(entry, world["host"], f"竖笛练习{i}")
+
+    def statements():
+        client.get("/search?q=竖笛")  # warm: the reader's containers are remembered per request
+        with count_queries() as log:
+            html = client.get("/search?q=竖笛").get_data(as_text=True)
+        return log, html
+
+    fill(1)
+    small, _html = statements()
+    fill(4)
+    large, html = statements()
+    assert large.n == small.n
+    assert not any("_tags" in sql for sql in large.sql), large.sql
+    for kind in ("entry", "thread", "post", "comment"):
+        assert f"search-result-{kind}" in html
+    assert "<b>竖笛</b>教学" in html and "语文组" in html and "<b>竖笛</b>报名" in html
