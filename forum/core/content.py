@@ -7,6 +7,7 @@ from typing import Optional
 from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
+from forum.core import markup
 from forum.core.db import utcnow
 
 # Reason codes a moderator must give when deleting content (labels are translated in templates).
@@ -41,8 +42,6 @@ class MarkdownMixin:
 
     def set_body(self, source: str, html: str | None = None) -> None:
         """Store the Markdown and its sanitized rendering (`html` if the caller rendered it already)."""
-        from forum.core import markup
-
         self.body = source
         self.body_html = markup.render(source) if html is None else html
         self.render_version = markup.RENDER_VERSION
@@ -50,8 +49,6 @@ class MarkdownMixin:
     @property
     def html(self) -> str:
         """Sanitized HTML, re-rendered if the renderer became stricter since it was stored."""
-        from forum.core import markup
-
         if self.render_version != markup.RENDER_VERSION:
             return markup.render(self.body)
         return self.body_html
