@@ -101,16 +101,15 @@ def _marked_units(text: str, query: ParsedQuery, reach: int | None = None) -> tu
 
 
 def _literal_units(text: str, literals: list[str], reach: int):
-    """(starts, ends, texts, matched) of the units within `reach` of an occurrence of one of the
-    literals in the folded text (the units of tokens(), without making its bigrams), or None if
-    none occurs."""
+    """(starts, ends, folded text, matched) of the units within `reach` of an occurrence of one of
+    the literals in the folded text (the units of tokens(), without making its bigrams), or None
+    if none occurs. A unit's text is `stem(folded[start:end])`; the matched units are the CJK
+    characters of the occurrences (a literal is CJK characters only, each a unit of its own)."""
     folded = fold(text)
-    covered = bytearray(len(text) + 1)
     spans: list[tuple[int, int]] = []
     for lit in literals:
         i = folded.find(lit)
         while i >= 0:
-            covered[i:i + len(lit)] = b"\x01" * len(lit)
             spans.append((i, i + len(lit)))
             i = folded.find(lit, i + 1)
     if not spans:
@@ -125,22 +124,20 @@ def _literal_units(text: str, literals: list[str], reach: int):
             windows.append([lo, hi])
     starts: list[int] = []
     ends: list[int] = []
-    texts: list[str] = []
-    matched = bytearray()
     for lo, hi in windows:
         for m in RUN_RE.finditer(folded, lo, hi):
             s, e = m.span()
             if m.group(1) is None:
                 starts.append(s)
                 ends.append(e)
-                texts.append(stem(m.group(2)))
-                matched.append(covered[s])
             else:  # a CJK run: a unit per character
                 starts.extend(range(s, e))
                 ends.extend(range(s + 1, e + 1))
-                texts.extend(folded[s:e])
-                matched += covered[s:e]
-    return starts, ends, texts, matched
+    matched = bytearray(len(starts))
+    for a, b in spans:  # inside a window: its characters are consecutive units
+        i, j = bisect_left(starts, a), bisect_left(starts, b)
+        matched[i:j] = b"\x01" * (j - i)
+    return starts, ends, folded, matched
 
 
 def _literal_highlight(text: str, literals: list[str], reach: int, fragmenter, top: int) -> str:
@@ -151,14 +148,14 @@ def _literal_highlight(text: str, literals: list[str], reach: int, fragmenter, t
     units = _literal_units(text, literals, reach)
     if units is None:
         return ""
-    starts, ends, texts, matched = units
+    starts, ends, folded, matched = units
     frags = _passages(starts, ends, matched, fragmenter.maxchars, fragmenter.surround, fragmenter.charlimit)
     # top_fragments(…, BasicFragmentScorer(), FIRST): the score sums the matches' boosts (1.0)
     # times 100 per distinct matched text; ties go to the later passage (Fragment.__lt__).
     scored = []
     for first, endchar, tks in frags:
         start = (starts[tks[0]] if tks else 0) if first is None else first
-        score = float(len(tks)) * ((len({texts[i] for i in tks}) * 100) or 1)
+        score = float(len(tks)) * ((len({stem(folded[starts[i]:ends[i]]) for i in tks}) * 100) or 1)
         scored.append((score, start, endchar, tks))
     best = sorted((f for f in nlargest(top, scored, key=lambda f: (f[0], f[1])) if f[0] >= 1), key=lambda f: f[1])
     return MergingFormatter.between.join(_format_passage(text, start, endchar, [(starts[i], ends[i]) for i in tks])

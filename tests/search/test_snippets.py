@@ -9,7 +9,7 @@ import pytest
 from whoosh import highlight
 
 from forum.search import snippets
-from forum.search.analyzer import parse_query
+from forum.search.analyzer import parse_query, stem
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 WORDS = ["光合作用", "教学", "课堂", "学生", "教师", "的", "合作学习", "阅读", "教學", "不存在的词语"]
@@ -41,7 +41,8 @@ def _whoosh_way(text, query, max_chars=snippets.SNIPPET_CHARS):
     found = snippets._literal_units(text, literals, 3 * (max_chars // 5))
     if found is None:
         return ""
-    units = [snippets._Unit(t, s, e, bool(m)) for s, e, t, m in zip(*found)]
+    starts, ends, folded, matched = found
+    units = [snippets._Unit(stem(folded[s:e]), s, e, bool(m)) for s, e, m in zip(starts, ends, matched)]
     fragments = fragmenter.fragment_tokens(text, iter(units))
     fragments = highlight.top_fragments(fragments, 2, highlight.BasicFragmentScorer(), highlight.FIRST)
     return snippets.MergingFormatter()(text, fragments)
@@ -55,6 +56,13 @@ def test_literal_snippets_equal_whooshs(word):
     fragmenter = highlight.ContextFragmenter(maxchars=80, surround=32)
     marked = 0
     for text in _texts(word):
+        found = snippets._literal_units(text, literals, 96)
+        if found is not None:  # matched: exactly the units inside an occurrence of the word
+            starts, ends, folded, matched = found
+            inside = set()
+            for lit in literals:
+                inside.update(k for a in range(len(folded)) if folded.startswith(lit, a) for k in range(a, a + len(lit)))
+            assert [bool(m) for m in matched] == [s in inside for s in starts]
         got = snippets._literal_highlight(text, literals, 96, fragmenter, 2)
         assert got == _whoosh_way(text, query), text[:80]
         marked += "<b>" in got
