@@ -10,12 +10,23 @@ from flask_login import current_user
 from jinja2 import pass_context
 from markupsafe import Markup
 
-from forum.core.timezones import local
+from forum.core.timezones import local, zone_named
 
 
-def format_datetime(dt: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A UTC datetime shown in the site time zone."""
-    return local(dt).strftime(fmt) if dt else ""
+def format_datetime(dt: datetime | None, fmt: str = "%Y-%m-%d %H:%M", zone=None) -> str:
+    """A UTC datetime shown in the site time zone (`zone`, else the app's)."""
+    return format_local(local(dt, zone), fmt) if dt else ""
+
+
+def format_local(d: datetime, fmt: str) -> str:
+    """`d.strftime(fmt)`; the two formats pages show on every row through isoformat, which
+    writes the same characters in half the time (strftime goes through the C library's)."""
+    if d.year >= 1000:  # strftime does not pad a year below 1000 to four digits; isoformat does
+        if fmt == "%Y-%m-%d %H:%M":
+            return d.isoformat(" ", "minutes")[:16]
+        if fmt == "%Y-%m-%d":
+            return d.date().isoformat()
+    return d.strftime(fmt)
 
 
 def _locale_code() -> str:
@@ -223,8 +234,11 @@ def init_app(app) -> None:
     compression.init_app(app)
     assets.init_app(app)
 
-    app.jinja_env.filters["dt"] = format_datetime
-    app.jinja_env.filters["date"] = lambda dt: format_datetime(dt, "%Y-%m-%d")
+    def zone():  # the app's own config: no current_app lookup per row
+        return zone_named(app.config.get("SITE_TIMEZONE", "Asia/Shanghai"))
+
+    app.jinja_env.filters["dt"] = lambda dt, fmt="%Y-%m-%d %H:%M": format_datetime(dt, fmt, zone())
+    app.jinja_env.filters["date"] = lambda dt: format_datetime(dt, "%Y-%m-%d", zone())
     app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.globals["url_for"] = memoized_url_for(app)
     # Replaces Flask-Babel's (installed by init_babel, which runs first); ngettext and the rest stay.

@@ -10,14 +10,25 @@ from flask import current_app, has_app_context
 def site_zone() -> ZoneInfo:
     """The configured SITE_TIMEZONE (Asia/Shanghai by default)."""
     name = current_app.config.get("SITE_TIMEZONE", "Asia/Shanghai") if has_app_context() else "Asia/Shanghai"
-    return ZoneInfo(name)
+    return zone_named(name)
 
 
-def local(dt: datetime) -> datetime:
-    """A UTC datetime in the site time zone."""
+def zone_named(name: str) -> ZoneInfo:
+    """ZoneInfo(name), kept (ZoneInfo's own cache keeps it too, behind a weak reference)."""
+    zone = _ZONES.get(name)
+    if zone is None:
+        zone = _ZONES[name] = ZoneInfo(name)
+    return zone
+
+
+_ZONES: dict[str, ZoneInfo] = {}
+
+
+def local(dt: datetime, zone: ZoneInfo | None = None) -> datetime:
+    """A UTC datetime in the site time zone (or in `zone`)."""
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(site_zone())
+    return dt.astimezone(zone or site_zone())
 
 
 def month_key(dt: datetime) -> int:

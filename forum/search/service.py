@@ -22,7 +22,7 @@ from forum import policy
 from forum.blogs.models import CATEGORIES, Blog
 from forum.boards.models import THREAD_KINDS, Board
 from forum.core import pagecache
-from forum.core.templating import RowUrls
+from forum.core.templating import RowUrls, format_local
 from forum.core.timezones import local, site_zone
 from forum.extensions import db
 from forum.org.models import Group
@@ -306,4 +306,4 @@ def content_url(doc_type: str, row, urls: RowUrls | None = None) -> str:
 
 def local_date(dt: datetime | None) -> str:
     """A UTC datetime as a site-local date (for result lists)."""
-    return local(dt).strftime("%Y-%m-%d") if dt else ""
+    return format_local(local(dt), "%Y-%m-%d") if dt else ""
