@@ -53,8 +53,11 @@ def asker(user):
     """
     answers: dict[tuple, tuple] = {}
     containers: dict = {}
+    visitor = not signed_in(user)
 
     def ask(action: str, obj=None) -> bool:
+        if visitor and action in MEMBERS_ONLY:
+            return False  # as actions_on: a visitor does none of these, whatever the object
         key = (action, id(obj))
         hit = answers.get(key)
         if hit is not None and hit[0] is obj:

@@ -112,3 +112,30 @@ def test_only_unscoped_leaders_and_admins_set_district_targets(world):
     assert can(users["leader_unscoped"], "set_targets") and can(users["admin"], "set_targets")
     for role in ("leader_scoped_in", "leader_cluster_in", "host", "member", "anonymous"):
         assert not can(users[role], "set_targets"), role
+
+
+def test_a_visitor_does_no_members_only_action(world):
+    """`asker` and `actions_on` answer No to a visitor for MEMBERS_ONLY without asking the rules:
+    the rules must agree, on every kind of public content."""
+    from forum.blogs import services as blogs
+    from forum.boards import services as boards
+    from forum.policy import MEMBERS_ONLY, asker
+
+    users, groups = world
+    group = groups["public"]
+    thread = boards.start_thread(group.board, users["member"], "公开讨论", "正文")
+    post = boards.reply(thread, users["host"], "回复")
+    entry = blogs.create_entry(group.blog, users["member"], title="公开日志", body="正文", category="design")
+    comment = blogs.add_comment(entry, users["host"], "评论")
+    targets = [None, group, group.blog, group.board, thread, post, entry, comment]
+    ask = asker(users["anonymous"])
+    asked = 0
+    for action in sorted(MEMBERS_ONLY):
+        for obj in targets:
+            try:
+                ruled = can(users["anonymous"], action, obj)
+            except (TypeError, ValueError, LookupError):
+                continue  # an action that does not apply to this kind of object
+            asked += 1
+            assert ruled is False and ask(action, obj) is False, (action, obj)
+    assert asked > len(MEMBERS_ONLY)
