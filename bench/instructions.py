@@ -35,8 +35,11 @@ def child(data_dir: str, path: str, runs: int) -> None:
     os.environ.setdefault("SEARCH_INDEXER", "off")
     os.environ["RATELIMIT_ENABLED"] = "0"
     os.environ["PAGE_CACHE"] = "0"
+    import forum
     from forum import create_app
 
+    if Path(forum.__file__).resolve().parent.parent != Path.cwd().resolve():
+        raise SystemExit(f"forum imported from {forum.__file__}, not from {Path.cwd()}")
     # No view-count flush and no derived-data expiry inside the counted requests (valgrind makes
     # them last long enough for both): every request does the same work.
     app = create_app({"RATELIMIT_ENABLED": False, "VIEW_COUNT_FLUSH_SECONDS": 86400, "PAGE_CACHE_TTL": 86400})
@@ -65,7 +68,7 @@ def count(repo: Path, data_dir: str, path: str, runs: int) -> int:
         if not python.exists():
             python = Path(sys.executable)
         cmd = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
-               str(python), str(repo / "bench" / "instructions.py"), "--child", path,
+               str(python), str(ROOT / "bench" / "instructions.py"), "--child", path,
                "--data-dir", data_dir, "--runs", str(runs)]
         env = dict(os.environ, PYTHONPATH=str(repo), PYTHONHASHSEED="0")
         proc = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True)
