@@ -279,7 +279,7 @@ def test_a_results_page_loads_one_statement_per_kind_of_hit(app, client, world):
 
     fill(1)
     small, _html = statements()
-    fill(4)
+    fill(3)  # 16 hits: still one page (a full page makes the PostgreSQL backend count the rest)
     large, html = statements()
     assert large.n == small.n
     assert not any("_tags" in sql for sql in large.sql), large.sql
