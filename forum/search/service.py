@@ -22,8 +22,8 @@ from forum import policy
 from forum.blogs.models import CATEGORIES, Blog
 from forum.boards.models import THREAD_KINDS, Board
 from forum.core import pagecache
-from forum.core.templating import RowUrls, format_local
-from forum.core.timezones import local, site_zone
+from forum.core.templating import RowUrls
+from forum.core.timezones import site_zone
 from forum.extensions import db
 from forum.org.models import Group
 from forum.search import documents, index
@@ -302,8 +302,3 @@ def content_url(doc_type: str, row, urls: RowUrls | None = None) -> str:
         return url_for(endpoint, **{arg: row.id})
     except BuildError:
         return fallback.format(id=row.id)
-
-
-def local_date(dt: datetime | None) -> str:
-    """A UTC datetime as a site-local date (for result lists)."""
-    return format_local(local(dt), "%Y-%m-%d") if dt else ""

@@ -45,8 +45,7 @@ def search():
     labels = _labels()
     return render_template("search/search.html", page=page, req=req, error=error,
                            groups=filter_groups(current_user, req.school_id, req.group_id),
-                           schools=schools, categories=labels["categories"], type_labels=labels["types"],
-                           local_date=service.local_date), status
+                           schools=schools, categories=labels["categories"], type_labels=labels["types"]), status
 
 
 @bp.get("/groups")
